@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+
+    def ready(self):
+        from blockscore.jobs import register_housekeeping
+
+        from accounts import services
+
+        register_housekeeping("accounts.expire_magic_links", services.magic_links_expire)
+        register_housekeeping("accounts.expire_mfa_challenges", services.mfa_challenges_expire)
+        register_housekeeping("accounts.purge_expired_tokens", services.expired_tokens_purge)

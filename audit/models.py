@@ -1,0 +1,97 @@
+"""The append-only, hash-chained audit log and the security event log.
+
+Invariants:
+
+- ``AuditEvent`` rows are never updated or deleted. On PostgreSQL a trigger installed
+  by migration 0002 refuses UPDATE and DELETE; the admin and the API are read-only.
+- Each event's ``hash`` is sha256 over ``prev_hash`` followed by the canonical JSON of
+  its content (see ``audit.chain_hash``), and ``prev_hash`` is the hash of the event
+  with the previous ``sequence``. Writers take the ``AuditChainHead`` row lock, so
+  concurrent writers still produce one linear chain with no gaps.
+- Changing any stored field, or removing a row, breaks the chain at that point, which
+  ``manage.py verify_audit_chain`` names.
+
+Actors are referenced without a database constraint: the record outlives the user.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from audit.events import SECURITY_EVENT_TYPES
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditChainHead(models.Model):
+    """A single row: the last sequence number and hash. Locked by every writer."""
+
+    sequence = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = "audit chain head"
+
+
+class AuditEvent(models.Model):
+    sequence = models.BigIntegerField(unique=True, editable=False)
+    occurred_at = models.DateTimeField(db_index=True, editable=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_repr = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=100, db_index=True)
+    target_type = models.CharField(max_length=100, blank=True, db_index=True)
+    target_id = models.CharField(max_length=100, blank=True, db_index=True)
+    changes = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    request_id = models.CharField(max_length=128, blank=True, db_index=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-sequence"]
+        indexes = [models.Index(fields=["target_type", "target_id", "sequence"])]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} by {self.actor_repr or 'system'}"
+
+
+class SecurityEvent(models.Model):
+    class Severity(models.TextChoices):
+        CRITICAL = "critical", "Critical"
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+        LOW = "low", "Low"
+        INFO = "info", "Info"
+
+    EVENT_TYPE_CHOICES = [(name, name.replace("_", " ")) for name in SECURITY_EVENT_TYPES]
+
+    created_at = models.DateTimeField(db_index=True, editable=False)
+    event_type = models.CharField(max_length=50, choices=EVENT_TYPE_CHOICES, db_index=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    email = models.CharField(max_length=254, blank=True, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} ({self.severity}) {self.email}"

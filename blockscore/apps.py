@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BlockScoreConfig(AppConfig):
+    name = "blockscore"
+    verbose_name = "Platform"

@@ -1,0 +1,11 @@
+"""The periodic tasks, kept in code. ``manage.py setup_periodic_tasks`` writes them into
+django-celery-beat's tables (idempotently); staff can still pause one in the console."""
+
+PERIODIC_TASKS = {
+    # name: (task, crontab fields)
+    "housekeeping": {
+        "task": "blockscore.housekeeping",
+        "crontab": {"minute": "*/15", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+        "description": "Expire magic links and MFA challenges, purge expired tokens.",
+    },
+}

@@ -1,0 +1,27 @@
+"""Production: refuses to start without its secrets; HTTPS everywhere."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from blockscore.env import env_bool, env_int, env_str
+
+from .base import *  # noqa: F401,F403
+
+DEBUG = False
+
+_missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS") if not env_str(name)]
+if _missing:
+    raise ImproperlyConfigured(
+        "Production settings need these environment variables: " + ", ".join(_missing)
+    )
+if len(SECRET_KEY) < 50:  # noqa: F405
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters in production")
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+CSRF_COOKIE_HTTPONLY = True

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from blockscore.api import ops
+
+api_v1 = [
+    path("ping", ops.PingView.as_view(), name="ping"),
+    path("health", ops.HealthView.as_view(), name="health"),
+    path("health/detailed", ops.DetailedHealthView.as_view(), name="health-detailed"),
+    path("readiness", ops.ReadinessView.as_view(), name="readiness"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("accounts.api.urls")),
+    path("", include("audit.api.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("metrics", ops.metrics_view, name="metrics"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "blockscore.api.errors.handler400"
+handler403 = "blockscore.api.errors.handler403"
+handler404 = "blockscore.api.errors.handler404"
+handler500 = "blockscore.api.errors.handler500"

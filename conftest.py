@@ -1,0 +1,73 @@
+"""Shared fixtures: users by role, authenticated API clients, a clean cache per test."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts import tokens
+from accounts.tests.factories import PASSWORD, UserFactory, add_totp
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+def client_for(user, *, mfa: bool = False) -> APIClient:
+    client = APIClient()
+    pair = tokens.issue(user, mfa=mfa)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    client.tokens = pair
+    return client
+
+
+@pytest.fixture
+def auth_client(user):
+    return client_for(user)
+
+
+@pytest.fixture
+def make_staff(db):
+    """make_staff("auditor") -> a staff user with that role and a confirmed TOTP device."""
+
+    def make(*roles, totp: bool = True):
+        staff = UserFactory(roles=list(roles), is_staff=True)
+        staff.totp_device = add_totp(staff) if totp else None
+        return staff
+
+    return make
+
+
+@pytest.fixture
+def staff_client(make_staff):
+    """staff_client("auditor") -> an API client whose session passed MFA."""
+
+    def make(*roles):
+        staff = make_staff(*roles)
+        client = client_for(staff, mfa=True)
+        client.user = staff
+        return client
+
+    return make
