@@ -395,8 +395,8 @@ def _apply(instance, data: dict, allowed, action: str, actor: User, target) -> d
 
 
 @transaction.atomic
-def user_update(*, user: User, data: dict) -> User:
-    _apply(user, data, USER_EDITABLE_FIELDS, "user.updated", user, user)
+def user_update(*, user: User, data: dict, actor: User | None = None) -> User:
+    _apply(user, data, USER_EDITABLE_FIELDS, "user.updated", actor or user, user)
     return user
 
 
@@ -428,6 +428,10 @@ def preferences_update(*, user: User, data: dict) -> Preferences:
 
 
 # --- staff-side changes (console) ----------------------------------------------------
+
+
+def audit_staff_created_user(*, user: User, actor: User) -> None:
+    auditing.record_audit(action="user.created_by_staff", actor=actor, target=user, changes={"email": {"after": user.email}})
 
 
 @transaction.atomic

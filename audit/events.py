@@ -15,7 +15,8 @@ def register_actions(actions: dict[str, str]) -> None:
 register_actions(
     {
         "user.registered": "A customer registered.",
-        "user.updated": "A user's own details changed.",
+        "user.updated": "A user's names changed.",
+        "user.created_by_staff": "Staff created a user in the console.",
         "user.password_changed": "A user changed their password.",
         "user.deactivated": "A user was deactivated; their sessions ended.",
         "user.reactivated": "A user was reactivated.",

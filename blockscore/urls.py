@@ -1,8 +1,18 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from blockscore.api import ops
+
+if settings.ENABLE_MFA:
+    # The staff console needs a verified TOTP device, not just a password.
+    from django_otp.admin import OTPAdminSite
+
+    admin.site.__class__ = OTPAdminSite
+admin.site.site_header = "BlockScore staff console"
+admin.site.site_title = "BlockScore console"
+admin.site.index_title = "Operations"
 
 api_v1 = [
     path("ping", ops.PingView.as_view(), name="ping"),
