@@ -134,7 +134,9 @@ def login_password(*, email: str, password: str) -> LoginResult:
         )
         for key, hit in hits:
             if hit.count >= hit.limit:
+                # Lock first, then start a fresh count for when the cool-off ends.
                 _lock(key)
+                ratelimit.reset(key, window=window)
                 auditing.record_security_event(
                     event_type="account_locked",
                     user=user,

@@ -1,0 +1,133 @@
+"""The staff console for users, through Django's test client (the browser test is in tests/browser)."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from accounts.tests.factories import UserFactory
+from audit.models import AuditEvent
+from conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def console_for(staff, *, verified=True) -> Client:
+    client = Client()
+    client.force_login(staff)
+    if verified:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = staff.totp_device.persistent_id
+        session.save()
+    return client
+
+
+def change_form(user, **fields) -> dict:
+    """The POST body of the user change form, with the read-only profile inline's management form."""
+    data = {
+        "first_name": user.first_name, "last_name": user.last_name,
+        "profile-TOTAL_FORMS": "1", "profile-INITIAL_FORMS": "1",
+        "profile-MIN_NUM_FORMS": "0", "profile-MAX_NUM_FORMS": "1",
+        "profile-0-id": str(user.profile.pk), "profile-0-user": str(user.pk),
+    }
+    data.update(fields)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_console_needs_a_verified_second_factor(make_staff):
+    staff = make_staff("administrator")
+
+    assert console_for(staff, verified=False).get("/admin/").status_code == 302
+    assert console_for(staff).get("/admin/").status_code == 200
+
+
+def test_customers_cannot_enter_the_console(user):
+    client = Client()
+    client.force_login(user)
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_deactivating_in_the_console_ends_sessions_and_is_audited(make_staff):
+    admin = make_staff("administrator")
+    admin.is_superuser = True
+    admin.save()
+    customer = UserFactory()
+    api = client_for(customer)
+    console = console_for(admin)
+
+    response = console.post(
+        f"/admin/accounts/user/{customer.pk}/change/",
+        change_form(customer, groups=[Group.objects.get(name="customer").pk]),
+    )
+
+    assert response.status_code == 302, response.content[:2000]
+    customer.refresh_from_db()
+    assert not customer.is_active
+    assert api.get("/api/v1/auth/me").status_code == 401
+    assert AuditEvent.objects.filter(action="user.deactivated", actor=admin).exists()
+
+
+def test_role_assignment_in_the_console_is_audited(make_staff):
+    admin = make_staff("administrator")
+    admin.is_superuser = True
+    admin.save()
+    target = UserFactory()
+
+    console_for(admin).post(
+        f"/admin/accounts/user/{target.pk}/change/",
+        change_form(target, is_active="on", is_staff="on", groups=[Group.objects.get(name="loan officer").pk]),
+    )
+
+    target.refresh_from_db()
+    assert target.is_staff and target.roles == ["loan officer"]
+    event = AuditEvent.objects.get(action="user.roles_changed")
+    assert event.changes["roles"] == {"before": ["customer"], "after": ["loan officer"]}
+    assert event.changes["is_staff"] == {"before": False, "after": True}
+
+
+def test_deactivate_action_skips_yourself(make_staff):
+    admin = make_staff("administrator")
+    admin.is_superuser = True
+    admin.save()
+    customer = UserFactory()
+
+    console_for(admin).post(
+        "/admin/accounts/user/",
+        {"action": "deactivate_users", "_selected_action": [customer.pk, admin.pk]},
+    )
+
+    customer.refresh_from_db()
+    admin.refresh_from_db()
+    assert not customer.is_active and admin.is_active
+
+
+def test_users_cannot_be_deleted_in_the_console(make_staff):
+    admin = make_staff("administrator")
+    admin.is_superuser = True
+    admin.save()
+    customer = UserFactory()
+
+    response = console_for(admin).post(f"/admin/accounts/user/{customer.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 403
+    assert type(customer).objects.filter(pk=customer.pk).exists()
+
+
+def test_auditor_sees_users_but_cannot_change_them(make_staff):
+    auditor = make_staff("auditor")
+    customer = UserFactory()
+    console = console_for(auditor)
+
+    assert console.get("/admin/accounts/user/").status_code == 200
+    response = console.post(
+        f"/admin/accounts/user/{customer.pk}/change/",
+        change_form(customer, first_name="Changed", is_active="on"),
+    )
+
+    assert response.status_code == 403
+    customer.refresh_from_db()
+    assert customer.first_name != "Changed"
