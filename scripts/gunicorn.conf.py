@@ -1,0 +1,28 @@
+"""Gunicorn settings for BlockScore (used by scripts/run; fine for production too).
+
+    gunicorn -c scripts/gunicorn.conf.py blockscore.wsgi:application
+
+Environment: BIND (default 127.0.0.1:8000), WEB_CONCURRENCY (worker processes,
+default 2), GUNICORN_TIMEOUT (seconds, default 30). With several workers set
+PROMETHEUS_MULTIPROC_DIR to an empty folder so /metrics adds up every worker; the hook
+below drops a dead worker's live gauges.
+"""
+
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+# The app logs one JSON line per problem; the access log is plain text on stdout.
+accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+# Behind a TLS-terminating proxy, trust its X-Forwarded-* headers only from there.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
