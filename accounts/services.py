@@ -34,6 +34,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from accounts import exceptions, tokens
 from accounts.models import MagicLink, MfaChallenge, Preferences, Profile, RevokedAccessToken, User
 from blockscore import auditing, ratelimit, request_context
+from blockscore.queue import enqueue
 
 CUSTOMER_ROLE = "customer"
 BACKUP_CODE_COUNT = 10
@@ -137,12 +138,12 @@ def login_password(*, email: str, password: str) -> LoginResult:
                 # Lock first, then start a fresh count for when the cool-off ends.
                 _lock(key)
                 ratelimit.reset(key, window=window)
+                scope = "account" if ":acct:" in key else "ip"
                 auditing.record_security_event(
-                    event_type="account_locked",
-                    user=user,
-                    email=email,
-                    details={"scope": "account" if ":acct:" in key else "ip", "failures": hit.count},
+                    event_type="account_locked", user=user, email=email, details={"scope": scope, "failures": hit.count}
                 )
+                if user is not None and scope == "account":
+                    enqueue("accounts.send_security_notice", user.pk, "account_locked")
         raise exceptions.InvalidCredentials()
 
     # A success clears this account's failures; the address keeps only its failures.
@@ -243,6 +244,7 @@ def password_change(*, user: User, current_password: str, new_password: str, mfa
     sessions_revoke_all(user=user, reason="password_changed")
     auditing.record_audit(action="user.password_changed", actor=user, target=user)
     auditing.record_security_event(event_type="password_changed", user=user)
+    enqueue("accounts.send_security_notice", user.pk, "password_changed")
     return tokens.issue(user, mfa=mfa)
 
 
@@ -371,6 +373,7 @@ def totp_disable(*, user: User, code: str) -> None:
     StaticDevice.objects.filter(user=user).delete()
     auditing.record_audit(action="mfa.totp_disabled", actor=user, target=user)
     auditing.record_security_event(event_type="mfa_disabled", user=user)
+    enqueue("accounts.send_security_notice", user.pk, "mfa_disabled")
 
 
 # --- self-service details ------------------------------------------------------------
@@ -479,6 +482,40 @@ def user_roles_set(*, user: User, actor: User, roles: list[str], is_staff: bool 
         user.is_staff = is_staff
     if changes:
         auditing.record_audit(action="user.roles_changed", actor=actor, target=user, changes=changes)
+
+
+# --- security notices ---------------------------------------------------------------
+
+SECURITY_NOTICES = {
+    "password_changed": (
+        "Your BlockScore password was changed",
+        "The password of your BlockScore account was just changed and every other session was signed out.",
+    ),
+    "mfa_disabled": (
+        "Two-factor authentication was turned off",
+        "Two-factor authentication was just turned off for your BlockScore account.",
+    ),
+    "account_locked": (
+        "Sign-in to your BlockScore account was paused",
+        "There were several failed attempts to sign in to your BlockScore account, so sign-in is paused "
+        "for a while. Your password was not shared with anyone.",
+    ),
+}
+
+
+def security_notice_send(*, user_id: int, kind: str) -> bool:
+    """E-mail the user about a security-relevant change (always sent: not a marketing opt-in)."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or kind not in SECURITY_NOTICES:
+        return False
+    subject, text = SECURITY_NOTICES[kind]
+    send_mail(
+        subject=subject,
+        message=f"Hello,\n\n{text}\n\nIf this was not you, contact support at once.\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )
+    return True
 
 
 # --- housekeeping --------------------------------------------------------------------

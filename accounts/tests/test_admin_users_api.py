@@ -82,3 +82,13 @@ def test_pagination(staff_client):
     body = client.get(URL, {"page_size": 10}).json()
 
     assert body["count"] == 31 and len(body["results"]) == 10 and body["next"]
+
+
+def test_refused_access_is_recorded_as_a_security_event(auth_client, user):
+    from audit.models import SecurityEvent
+
+    auth_client.get(URL)
+
+    event = SecurityEvent.objects.get(event_type="unauthorized_access")
+    assert event.user == user and event.severity == "high"
+    assert event.details["path"] == URL and event.details["reason"] == "missing_role"

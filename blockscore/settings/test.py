@@ -4,5 +4,8 @@ from .base import *  # noqa: F401,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CELERY_TASK_ALWAYS_EAGER = False
+# Tasks run in-process in unit tests (the real task code, no broker needed); the worker
+# integration test (tests/test_celery_worker.py) turns this off and goes through a broker.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

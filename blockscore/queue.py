@@ -1,0 +1,16 @@
+"""Queue Celery work only once the surrounding transaction has committed.
+
+A task queued inside an open transaction can run before the rows it needs exist, or
+after they were rolled back. ``enqueue`` defers publishing to ``on_commit`` (and
+publishes at once when no transaction is open). Tasks are looked up by name so a
+service never imports its own app's task module (which imports the service).
+"""
+
+from django.db import transaction
+
+
+def enqueue(task_name: str, *args, **kwargs) -> None:
+    from blockscore.celery import app
+
+    task = app.tasks[task_name]
+    transaction.on_commit(lambda: task.delay(*args, **kwargs))
