@@ -5,7 +5,12 @@
 
 import hashlib
 import json
+import math
 from datetime import datetime
+
+# Python writes floats of this size with an exponent; PostgreSQL's jsonb gives them
+# back as integers. Storing the integer keeps what is hashed equal to what is read.
+_FLOAT_AS_INT_FROM = 1e16
 
 
 def canonical_json(value) -> str:
@@ -13,8 +18,29 @@ def canonical_json(value) -> str:
 
 
 def normalise(value):
-    """What a JSON column gives back: used before hashing so stored and hashed agree."""
-    return json.loads(canonical_json(value if value is not None else {}))
+    """What a JSON column gives back: used before hashing so stored and hashed agree.
+
+    Anything JSON cannot hold faithfully on every database is turned into what the
+    database would return (or a string): non-JSON values become ``str``, NaN and
+    infinities become strings, huge integral floats become integers, and NUL
+    characters (refused by PostgreSQL) are dropped.
+    """
+    return _portable(json.loads(canonical_json(value if value is not None else {})))
+
+
+def _portable(value):
+    if isinstance(value, dict):
+        return {_portable(key): _portable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_portable(item) for item in value]
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if value.is_integer() and abs(value) >= _FLOAT_AS_INT_FROM:
+            return int(value)
+    return value
 
 
 def event_content(

@@ -3,9 +3,9 @@
 Invariants:
 
 - ``AuditEvent`` rows are never updated or deleted. On PostgreSQL a trigger installed
-  by migration 0002 refuses UPDATE and DELETE; the admin and the API are read-only.
+  by migration 0003 refuses UPDATE and DELETE; the admin and the API are read-only.
 - Each event's ``hash`` is sha256 over ``prev_hash`` followed by the canonical JSON of
-  its content (see ``audit.chain_hash``), and ``prev_hash`` is the hash of the event
+  its content (see ``audit.chain.chain_hash``), and ``prev_hash`` is the hash of the event
   with the previous ``sequence``. Writers take the ``AuditChainHead`` row lock, so
   concurrent writers still produce one linear chain with no gaps.
 - Changing any stored field, or removing a row, breaks the chain at that point, which

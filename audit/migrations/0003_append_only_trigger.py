@@ -10,7 +10,7 @@ HERE = Path(__file__).resolve().parent
 def _run(filename):
     def apply(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute((HERE / filename).read_text())
+            schema_editor.execute((HERE / filename).read_text(), params=None)  # no %-formatting: the SQL uses %
 
     return apply
 
