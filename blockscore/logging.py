@@ -23,7 +23,9 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None),
+            # The filter sets it on the handler's records; a handler configured without
+            # the filter still gets the id of the request being served.
+            "request_id": getattr(record, "request_id", None) or request_context.current().request_id or None,
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):

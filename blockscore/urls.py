@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from blockscore.api import ops
 
@@ -20,7 +20,7 @@ api_v1 = [
     path("health/detailed", ops.DetailedHealthView.as_view(), name="health-detailed"),
     path("readiness", ops.ReadinessView.as_view(), name="readiness"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("", include("accounts.api.urls")),
     path("", include("audit.api.urls")),
 ]

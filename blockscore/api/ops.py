@@ -1,5 +1,6 @@
 """Operations endpoints: liveness, readiness, health of each dependency, metrics."""
 
+import hmac
 import time
 
 from django.conf import settings
@@ -40,8 +41,10 @@ def check_broker() -> dict:
     from blockscore.celery import app
 
     started = time.perf_counter()
-    with app.connection_for_write() as connection:
-        connection.ensure_connection(max_retries=1, timeout=2)
+    # Bounded: a broker that refuses answers in well under a second, one that drops
+    # packets costs at most the connect timeout, never kombu's default retry loop.
+    with app.connection_for_write(connect_timeout=2) as connection:
+        connection.ensure_connection(max_retries=1, interval_start=0.1, interval_step=0.1, timeout=2)
     return {"ok": True, "transport": app.conf.broker_url.split(":", 1)[0],
             "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
 
@@ -159,8 +162,16 @@ class DetailedHealthView(APIView):
 
 def metrics_view(request):
     """Prometheus exposition. With METRICS_TOKEN set, a matching bearer token is required."""
+    if request.method not in ("GET", "HEAD"):
+        response = problem_response(request, 405, "method_not_allowed", f'Method "{request.method}" not allowed.')
+        response["Allow"] = "GET, HEAD"
+        return response
     token = settings.METRICS_TOKEN
-    if token and request.headers.get("Authorization", "") != f"Bearer {token}":
-        return problem_response(request, 401, "not_authenticated", "A metrics token is required.")
+    if token:
+        presented = request.headers.get("Authorization", "").encode("utf-8", "replace")
+        if not hmac.compare_digest(presented, f"Bearer {token}".encode()):
+            response = problem_response(request, 401, "not_authenticated", "A metrics token is required.")
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
     payload, content_type = metrics.render()
     return HttpResponse(payload, content_type=content_type)

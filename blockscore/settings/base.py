@@ -61,14 +61,16 @@ INSTALLED_APPS = [
     "loans",
 ]
 
+# Outermost first. Security headers and CORS wrap everything that can answer early
+# (the body cap's 413/411), so those answers carry them too.
 MIDDLEWARE = [
     "blockscore.middleware.RequestIdMiddleware",
-    "blockscore.middleware.MetricsMiddleware",
-    "blockscore.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "blockscore.middleware.SecurityHeadersMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "blockscore.middleware.MetricsMiddleware",
+    "blockscore.middleware.BodySizeLimitMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -176,7 +178,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["blockscore.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "blockscore.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
@@ -268,6 +270,8 @@ ADMIN_CSP = (
     "form-action 'self'"
 )
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# Swagger UI (served as separate script files, so no inline script is needed).
+DOCS_CSP = ADMIN_CSP
 
 # Celery: Redis when configured; otherwise an embedded file-system broker under
 # var/, so worker and beat run on a fresh machine with nothing else installed.
