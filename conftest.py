@@ -9,6 +9,32 @@ from accounts.tests.factories import PASSWORD, UserFactory, add_totp
 
 
 @pytest.fixture(autouse=True)
+def _roles_survive_flush(request):
+    """Tests on a real transaction (threads, live server) flush every table afterwards,
+    including the roles that a data migration created: put them back for each such test."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        import importlib
+
+        from django.apps import apps
+
+        request.getfixturevalue("transactional_db")
+        importlib.import_module("accounts.migrations.0002_roles").create_roles(apps, None)
+        if not _chain_head_exists():
+            importlib.import_module("audit.migrations.0002_chain_head").create_head(apps, None)
+    yield
+
+
+def _chain_head_exists() -> bool:
+    from audit.models import AuditChainHead
+
+    return AuditChainHead.objects.filter(pk=1).exists()
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()
     yield

@@ -59,7 +59,9 @@ def rotate(raw: str) -> tuple[User, dict]:
     refresh = parse_refresh(raw)
     user = _user_of(refresh)
     with transaction.atomic():
-        outstanding = OutstandingToken.objects.select_for_update().filter(jti=refresh["jti"]).first()
+        outstanding = (
+            OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=refresh["jti"]).order_by("pk").first()
+        )
         if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
             raise InvalidRefreshToken()
         try:
