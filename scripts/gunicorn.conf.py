@@ -3,9 +3,9 @@
     gunicorn -c scripts/gunicorn.conf.py blockscore.wsgi:application
 
 Environment: BIND (default 127.0.0.1:8000), WEB_CONCURRENCY (worker processes,
-default 2), GUNICORN_TIMEOUT (seconds, default 30). With several workers set
-PROMETHEUS_MULTIPROC_DIR to an empty folder so /metrics adds up every worker; the hook
-below drops a dead worker's live gauges.
+default 2), GUNICORN_TIMEOUT (seconds, default 30), GUNICORN_ACCESSLOG ("-" for an
+access log on stdout). With several workers set PROMETHEUS_MULTIPROC_DIR to an empty
+folder so /metrics adds up every worker; the hook below drops a dead worker's gauges.
 """
 
 import os
@@ -14,8 +14,9 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
-# The app logs one JSON line per problem; the access log is plain text on stdout.
-accesslog = "-"
+# The app logs every request as a JSON line with its request id (blockscore.request);
+# gunicorn's own access log would repeat it, so it is off unless GUNICORN_ACCESSLOG is set.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
 # Behind a TLS-terminating proxy, trust its X-Forwarded-* headers only from there.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
