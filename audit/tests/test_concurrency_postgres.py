@@ -15,7 +15,7 @@ EVENTS_PER_THREAD = 10
 
 
 @on_postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_keep_one_contiguous_verifiable_chain():
     start = threading.Barrier(THREADS)
     errors: list[BaseException] = []
