@@ -2,16 +2,23 @@
 
     gunicorn -c scripts/gunicorn.conf.py blockscore.wsgi:application
 
-Environment: BIND (default 127.0.0.1:8000), WEB_CONCURRENCY (worker processes,
-default 2), GUNICORN_TIMEOUT (seconds, default 30), GUNICORN_ACCESSLOG ("-" for an
-access log on stdout). With several workers set PROMETHEUS_MULTIPROC_DIR to an empty
-folder so /metrics adds up every worker; the hook below drops a dead worker's gauges.
+Environment: BIND (default 127.0.0.1:8000), WEB_CONCURRENCY (worker processes),
+GUNICORN_THREADS (threads per worker, default 4), GUNICORN_TIMEOUT (seconds, default
+30), GUNICORN_ACCESSLOG ("-" for an access log on stdout).
+
+Without REDIS_URL the cache (throttles, login lockout counters) lives in process memory,
+so one worker process (with threads) is the default: several processes would each
+count failed logins on their own. With REDIS_URL the default is two processes. With
+several workers set PROMETHEUS_MULTIPROC_DIR to an empty folder so /metrics adds up
+every worker; the hook below drops a dead worker's gauges.
 """
 
 import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = int(os.environ.get("WEB_CONCURRENCY") or (2 if os.environ.get("REDIS_URL") else 1))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 # The app logs every request as a JSON line with its request id (blockscore.request);
