@@ -20,14 +20,22 @@ from audit.events import AUDIT_ACTIONS, SECURITY_EVENT_TYPES
 from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent, SecurityEvent
 from blockscore import metrics, request_context
 
-_SECRET_KEY_RE = re.compile(r"password|secret|token|otp|backup_code|private_key|api_key|_hash$|^pin$", re.IGNORECASE)
+# A key is secret when one of its words (split on _ - . or space) names a credential.
+_SECRET_WORDS = {"password", "passwd", "secret", "token", "otp", "totp", "pin", "hash", "apikey", "credential"}
+_SECRET_PHRASES = ("backup_code", "private_key", "api_key", "signing_key", "secret_key")
+_WORD_SPLIT_RE = re.compile(r"[_\-.\s]+")
+
+
+def is_secret_key(key) -> bool:
+    text = str(key).lower()
+    return any(phrase in text for phrase in _SECRET_PHRASES) or bool(_SECRET_WORDS & set(_WORD_SPLIT_RE.split(text)))
 REDACTED = "[redacted]"
 
 
 def redact(value):
     if isinstance(value, dict):
         return {
-            key: REDACTED if _SECRET_KEY_RE.search(str(key)) else redact(item) for key, item in value.items()
+            key: REDACTED if is_secret_key(key) else redact(item) for key, item in value.items()
         }
     if isinstance(value, list):
         return [redact(item) for item in value]
