@@ -31,19 +31,21 @@ bootstrap_pip() {
     workdir="$(mktemp -d)"
     log "bootstrapping pip from PyPI (no ensurepip on this machine)"
     "$python" - "$workdir" <<'PY'
-import hashlib, json, sys, urllib.request
+import hashlib, json, sys, urllib.parse, urllib.request
 from pathlib import Path
 
 target = Path(sys.argv[1])
-with urllib.request.urlopen("https://pypi.org/pypi/pip/json", timeout=60) as response:
+index = "https://pypi.org/pypi/pip/json"
+with urllib.request.urlopen(index, timeout=60) as response:
     release = json.load(response)
 wheel = next(f for f in release["urls"] if f["packagetype"] == "bdist_wheel" and f["filename"].endswith("-py3-none-any.whl"))
-with urllib.request.urlopen(wheel["url"], timeout=120) as response:
+# Mirrors may answer with URLs relative to the JSON document.
+with urllib.request.urlopen(urllib.parse.urljoin(index, wheel["url"]), timeout=120) as response:
     data = response.read()
 if hashlib.sha256(data).hexdigest() != wheel["digests"]["sha256"]:
     sys.exit(f"pip wheel {wheel['filename']}: sha256 mismatch, refusing to install it")
 (target / wheel["filename"]).write_bytes(data)
-print(target / wheel["filename"])
+
 PY
     local wheel
     wheel="$(ls "$workdir"/pip-*.whl)" || die "could not download pip from PyPI"
