@@ -372,6 +372,28 @@ def test_query_parameters_of_the_wrong_type_are_400_not_500(staff_client):
             assert response["Content-Type"] == PROBLEM
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("offset", ["+22:57", "-23:59", "+15:59", "Z"])
+def test_date_time_filters_accept_any_offset_python_does(staff_client, offset):
+    """PostgreSQL refuses offsets past 15:59 in a literal; the filter backend sends UTC."""
+    client = staff_client("administrator")
+
+    response = client.get("/api/v1/admin/users", {"joined_after": f"2001-01-01T00:00:00{offset}",
+                                                  "joined_before": f"2999-01-01T00:00:00{offset}"})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] >= 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+10:00", "9999-12-31T23:59:59-10:00"])
+def test_a_date_time_filter_pushed_off_the_calendar_by_its_offset_is_400(staff_client, value):
+    response = staff_client("administrator").get("/api/v1/admin/users", {"joined_after": value})
+
+    problem = assert_problem(response, 400, "validation_error")
+    assert "joined_after" in problem["errors"]
+
+
 # --- nothing half-written ------------------------------------------------------------
 
 

@@ -1,10 +1,32 @@
-"""OpenAPI: every operation documents its problem+json errors.
+"""OpenAPI: every operation documents the problem+json errors it can answer.
 
-The error shapes come from one handler (blockscore.api.errors), so they are added to
-every operation by a post-processing hook rather than repeated on each view.
+The error shapes come from one handler (blockscore.api.errors) and most of them from
+plumbing every view shares (authentication, permissions, throttles, the JSON parser,
+the body cap), so ``AutoSchema`` adds them to each operation from what the view is
+made of, rather than each view repeating them:
+
+=====  ==========================================================================
+400    always (malformed or invalid input; a bad Host header)
+401    the view reads credentials (it has authentication classes)
+403    the view needs an authenticated user
+404    the path names an object, or the list is paginated (a page past the end)
+406    always (an Accept header naming no JSON)
+413    the operation takes a body (the body cap)
+415    the operation takes a body (JSON only)
+429    the view is throttled
+=====  ==========================================================================
+
+A view documents its own domain errors (``409: OpenApiResponse(description=...)``,
+a 401 from a public endpoint that checks a password or a code); any error response
+documented without a body gets the problem+json body here. Every response documents
+``X-Request-ID``; a 401 documents ``WWW-Authenticate`` and a 429 ``Retry-After``.
 """
 
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework.permissions import AllowAny
+
+from blockscore.api.errors import PROBLEM_CONTENT_TYPE
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -36,34 +58,68 @@ _DESCRIPTIONS = {
     "429": "Rate limit or lockout; see Retry-After.",
 }
 
+_PROBLEM_CONTENT = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+_HEADERS = {
+    "X-Request-ID": {
+        "description": "The request id: the caller's X-Request-ID when well formed, else a new one.",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+}
+_HEADERS_BY_STATUS = {
+    "401": {
+        "WWW-Authenticate": {
+            "description": "The scheme to authenticate with (`Bearer`).",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    "429": {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+
 
 class AutoSchema(BaseAutoSchema):
-    pass
-
-
-def _problem_response(code: str) -> dict:
-    return {
-        "description": _DESCRIPTIONS[code],
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-    }
-
-
-def add_problem_responses(result, generator, request, public):
-    """drf-spectacular post-processing hook."""
-    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-    for path, operations in result.get("paths", {}).items():
-        for method, operation in operations.items():
-            if method not in {"get", "post", "put", "patch", "delete"}:
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        registry.register_on_missing(
+            ResolvedComponent(
+                name="Problem", type=ResolvedComponent.SCHEMA, object="Problem", schema=PROBLEM_SCHEMA
+            )
+        )
+        responses = operation.setdefault("responses", {})
+        for status in self._problem_statuses(path, operation):
+            responses.setdefault(status, {"description": _DESCRIPTIONS[status]})
+        for status, response in responses.items():
+            if "$ref" in response:
                 continue
-            responses = operation.setdefault("responses", {})
-            codes = ["400", "406", "429"]
-            secured = any(requirement for requirement in operation.get("security", [{}]))
-            if secured:
-                codes += ["401", "403"]
-            if "{" in path or secured:
-                codes.append("404")
-            if "requestBody" in operation or method in {"post", "put", "patch"}:
-                codes += ["413", "415"]
-            for code in codes:
-                responses.setdefault(code, _problem_response(code))
-    return result
+            if status.isdigit() and int(status) >= 400 and not response.get("content"):
+                response["content"] = _PROBLEM_CONTENT
+            headers = response.setdefault("headers", {})
+            for name, header in {**_HEADERS, **_HEADERS_BY_STATUS.get(status, {})}.items():
+                headers.setdefault(name, header)
+        return operation
+
+    def _problem_statuses(self, path: str, operation: dict) -> list[str]:
+        view = self.view
+        statuses = ["400", "406"]
+        if view.get_authenticators():
+            statuses.append("401")
+        if any(not isinstance(permission, AllowAny) for permission in view.get_permissions()):
+            statuses.append("403")
+        has_page = any(parameter.get("name") == "page" for parameter in operation.get("parameters", []))
+        if "{" in path or has_page:
+            statuses.append("404")
+        if "requestBody" in operation or self.method in {"POST", "PUT", "PATCH"}:
+            statuses += ["413", "415"]
+        if view.get_throttles():
+            statuses.append("429")
+        return statuses
