@@ -26,7 +26,13 @@ JOB_RUNS = Counter("blockscore_job_runs_total", "Scheduled job runs", ["job", "s
 SECURITY_EVENTS = Counter("blockscore_security_events_total", "Security events recorded", ["event_type"])
 
 
+# Label values must come from a small set: a client can send any method name, and each
+# new value would be a new time series kept for the life of the process.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    method = method if method in _METHODS else "other"
     REQUESTS.labels(method, route, str(status)).inc()
     LATENCY.labels(method, route).observe(seconds)
 

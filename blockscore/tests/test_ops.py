@@ -4,7 +4,12 @@ Failing dependencies are made really unreachable (a Redis cache or a broker on a
 port, a migration marked unapplied), not mocked.
 """
 
+import json
+import subprocess
+import sys
+
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.test import override_settings
@@ -87,6 +92,29 @@ def test_health_and_readiness_are_503_when_a_migration_is_unapplied(api_client):
     assert health.json()["checks"]["migrations"] == {"ok": False}
     assert readiness.status_code == 503
     assert readiness.json()["checks"]["migrations"] == {"ok": False}
+
+
+def test_health_is_503_naming_the_database_when_it_is_unreachable(tmp_path):
+    """A process whose DATABASE_URL points at a closed port: health still answers."""
+    script = (
+        "import django, json; django.setup(); from django.test import Client; "
+        "r = Client().get('/api/v1/health'); print(json.dumps([r.status_code, r.json()]))"
+    )
+    env = {
+        "DJANGO_SETTINGS_MODULE": "blockscore.settings.test",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/blockscore",
+        "BLOCKSCORE_VAR_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
+
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
+                            cwd=settings.BASE_DIR)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    status, body = json.loads(result.stdout.strip().splitlines()[-1])
+    assert status == 503
+    assert body["checks"]["database"] == {"ok": False}
+    assert body["checks"]["cache"] == {"ok": True}
 
 
 @pytest.mark.django_db
@@ -215,6 +243,16 @@ def test_metrics_token_is_required_when_configured(client):
     assert wrong.status_code == 401
     assert right.status_code == 200
     assert "blockscore_http_requests_total" in right.content.decode()
+
+
+@pytest.mark.django_db
+def test_metrics_do_not_grow_a_series_per_invented_method(client):
+    client.generic("FROBNICATE", "/api/v1/ping")
+
+    text = client.get("/metrics").content.decode()
+
+    assert "FROBNICATE" not in text
+    assert _metric_value(text, "blockscore_http_requests_total", method="other", route="/api/v1/ping") >= 1
 
 
 @pytest.mark.django_db
