@@ -6,6 +6,7 @@ answer early (the body cap's 413, a 411), so those answers carry them too.
 """
 
 import io
+import ipaddress
 import logging
 import re
 import time
@@ -23,13 +24,27 @@ _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{8,128}")
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client's address; X-Forwarded-For is believed only behind configured proxies."""
+    """The client's address; X-Forwarded-For is believed only behind configured proxies.
+
+    Behind N trusted proxies the client is the N-th address from the right (the one the
+    outermost trusted proxy appended); anything that is not an IP address is ignored,
+    since the value keys lockouts and throttles and is stored with audit records.
+    """
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
+            candidate = _ip_or_none(forwarded[-proxies])
+            if candidate:
+                return candidate
+    return _ip_or_none(request.META.get("REMOTE_ADDR", ""))
+
+
+def _ip_or_none(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
 
 
 class RequestIdMiddleware:

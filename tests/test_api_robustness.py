@@ -27,6 +27,7 @@ from conftest import client_for
 
 PROBLEM = "application/problem+json"
 PROBLEM_FIELDS = {"type", "code", "title", "status", "detail", "request_id"}
+LOGIN_PATH = "/api/v1/auth/login"
 
 
 def assert_problem(response, status: int, code: str | None = None) -> dict:
@@ -93,6 +94,33 @@ def test_the_request_id_is_exposed_to_browsers_through_cors(client):
         response = client.get("/api/v1/ping", HTTP_ORIGIN="https://app.example.com")
 
     assert "x-request-id" in response["Access-Control-Expose-Headers"].lower()
+
+
+# --- client address ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "forwarded,expected",
+    [("203.0.113.7", "203.0.113.7"), ("198.51.100.1, 203.0.113.7", "203.0.113.7"),
+     ("2001:db8::1", "2001:db8::1"), ("not-an-address", "127.0.0.1"), ("", "127.0.0.1"),
+     ("203.0.113.7\x00", "127.0.0.1")],
+)
+def test_the_client_address_behind_one_trusted_proxy(client, forwarded, expected):
+    with override_settings(TRUSTED_PROXY_COUNT=1):
+        response = client.post(LOGIN_PATH, {"email": "x@example.com", "password": "wrong-password-1"},
+                               content_type="application/json", HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert response.status_code == 401
+    assert SecurityEvent.objects.get(event_type="login_failed").ip == expected
+
+
+@pytest.mark.django_db
+def test_x_forwarded_for_is_ignored_without_trusted_proxies(client):
+    client.post(LOGIN_PATH, {"email": "x@example.com", "password": "wrong-password-1"},
+                content_type="application/json", HTTP_X_FORWARDED_FOR="203.0.113.7")
+
+    assert SecurityEvent.objects.get(event_type="login_failed").ip == "127.0.0.1"
 
 
 # --- problem details for each status -------------------------------------------------
@@ -791,3 +819,56 @@ def test_the_json_formatter_writes_one_parseable_line_with_extras():
     assert "\n" not in line
     entry = json.loads(line)
     assert entry["message"] == "hello world" and entry["request_id"] == "rid-12345678" and entry["amount"] == "10.00"
+
+
+# --- the same request in parallel --------------------------------------------------------
+
+
+def _in_parallel(count, request):
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def worker(index):
+        try:
+            barrier.wait(timeout=30)
+            results[index] = request(index)
+        except Exception as exc:  # surfaced by the caller's assertion
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xfail(
+    "postgresql" in settings.DATABASES["default"]["ENGINE"],
+    strict=True,
+    reason="accounts.services.user_register checks exists() then inserts: on PostgreSQL the losers of the "
+    "race hit the unique constraint and answer 500 (IntegrityError) instead of 409 email_taken",
+)
+def test_parallel_registrations_of_one_address_create_one_user_and_no_500(settings):
+    from django.test import Client
+
+    settings.ENABLE_RATE_LIMITING = False
+
+    responses = _in_parallel(
+        16,
+        lambda index: Client(raise_request_exception=False).post(
+            "/api/v1/auth/register", {"email": "race@example.com", "password": PASSWORD},
+            content_type="application/json",
+        ),
+    )
+
+    statuses = sorted(getattr(response, "status_code", repr(response)) for response in responses)
+    assert statuses == [201] + [409] * 15, statuses
+    assert User.objects.filter(email="race@example.com").count() == 1
