@@ -23,7 +23,7 @@ documented without a body gets the problem+json body here. Every response docume
 """
 
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
-from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.plumbing import ResolvedComponent, get_doc
 from rest_framework.permissions import AllowAny
 
 from blockscore.api.errors import PROBLEM_CONTENT_TYPE
@@ -86,6 +86,19 @@ _HEADERS_BY_STATUS = {
 
 
 class AutoSchema(BaseAutoSchema):
+    def get_description(self) -> str:
+        """The handler's docstring, or one written on the view class itself.
+
+        drf-spectacular falls back to a base class's docstring, which published notes
+        for developers ("For ListAPIView subclasses: set csv_columns...") as the
+        description of every view that inherits them.
+        """
+        if "description" in getattr(self.view, "_spectacular_annotation", {}):
+            return super().get_description()
+        handler = getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+        own_doc = self.view.__class__.__dict__.get("__doc__")
+        return get_doc(handler) or (get_doc(self.view.__class__) if own_doc else "")
+
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
