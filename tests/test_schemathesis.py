@@ -83,9 +83,12 @@ def _bearer(user, *, mfa: bool) -> str:
     return f"Bearer {tokens.issue(user, mfa=mfa)['access']}"
 
 
-# Public endpoints that check a credential in the body and answer 401 when it is wrong,
-# without documenting that 401 (their views are to declare it; see the report in
-# docs or the commit). Strict: once documented, these pass and the marker must go.
+# Public endpoints that check a credential in the body and answer 401 when it is wrong
+# (invalid_credentials, invalid_mfa_token, token_not_valid, invalid_magic_link) without
+# documenting that 401: their views in accounts/api/views.py need
+# ``401: OpenApiResponse(description=...)`` in extend_schema (AutoSchema then adds the
+# problem+json body and WWW-Authenticate). Strict: once documented, these pass and the
+# marker must go.
 UNDOCUMENTED_401 = [
     "auth_login_create",
     "auth_login_mfa_create",
