@@ -24,7 +24,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.cache import cache
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -68,7 +68,11 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
         raise exceptions.EmailTaken()
     candidate = User(email=email, first_name=first_name, last_name=last_name)
     _validate_password(password, candidate)
-    user = User.objects.create_user(email=email, password=password, first_name=first_name, last_name=last_name)
+    try:
+        with transaction.atomic():  # a savepoint: the unique constraint decides a parallel race
+            user = User.objects.create_user(email=email, password=password, first_name=first_name, last_name=last_name)
+    except IntegrityError as exc:
+        raise exceptions.EmailTaken() from exc
     Profile.objects.create(user=user)
     Preferences.objects.create(user=user)
     user.groups.add(Group.objects.get(name=CUSTOMER_ROLE))

@@ -10,6 +10,7 @@ session ends at logout: its refresh token is blacklisted and its access token's
 
 from datetime import UTC, datetime
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -36,7 +37,7 @@ def issue(user: User, *, mfa: bool) -> dict:
 def _user_of(token) -> User:
     try:
         user = User.objects.get(public_id=token["sub"])
-    except (User.DoesNotExist, KeyError, ValueError) as exc:
+    except (User.DoesNotExist, KeyError, ValueError, DjangoValidationError) as exc:
         raise InvalidRefreshToken() from exc
     if not user.is_active or token.get("tv") != user.token_version:
         raise InvalidRefreshToken()

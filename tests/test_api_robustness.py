@@ -574,11 +574,6 @@ def test_a_token_of_a_deactivated_user_is_401(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="accounts/authentication.py get_user catches ValueError but Django raises ValidationError "
-    "for a malformed UUID: a validly signed token whose sub is not a UUID is a 500",
-)
 def test_a_token_with_a_sub_that_is_not_a_uuid_is_401(client, user):
     token = jwt.encode(_claims(user, sub="1 OR 1=1"), settings.SIMPLE_JWT["SIGNING_KEY"], algorithm="HS256")
 
@@ -850,12 +845,6 @@ def _in_parallel(count, request):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    "postgresql" in settings.DATABASES["default"]["ENGINE"],
-    strict=True,
-    reason="accounts.services.user_register checks exists() then inserts: on PostgreSQL the losers of the "
-    "race hit the unique constraint and answer 500 (IntegrityError) instead of 409 email_taken",
-)
 def test_parallel_registrations_of_one_address_create_one_user_and_no_500(settings):
     from django.test import Client
 

@@ -83,19 +83,6 @@ def _bearer(user, *, mfa: bool) -> str:
     return f"Bearer {tokens.issue(user, mfa=mfa)['access']}"
 
 
-# Public endpoints that check a credential in the body and answer 401 when it is wrong
-# (invalid_credentials, invalid_mfa_token, token_not_valid, invalid_magic_link) without
-# documenting that 401: their views in accounts/api/views.py need
-# ``401: OpenApiResponse(description=...)`` in extend_schema (AutoSchema then adds the
-# problem+json body and WWW-Authenticate). Strict: once documented, these pass and the
-# marker must go.
-UNDOCUMENTED_401 = [
-    "auth_login_create",
-    "auth_login_mfa_create",
-    "auth_refresh_create",
-    "auth_magic_link_verify_create",
-]
-
 hypothesis_config = hypothesis_settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
@@ -113,16 +100,9 @@ def _call_and_validate(case, identities) -> None:
     case.call_and_validate(headers={"Authorization": authorization}, checks=CHECKS)
 
 
-@schema.exclude(operation_id=UNDOCUMENTED_401).parametrize()
+@schema.parametrize()
 @hypothesis_config
 def test_api_conforms_to_its_schema(case, identities, in_process_requests):
-    _call_and_validate(case, identities)
-
-
-@pytest.mark.xfail(strict=True, reason="accounts views answer 401 without documenting it (see UNDOCUMENTED_401)")
-@schema.include(operation_id=UNDOCUMENTED_401).parametrize()
-@hypothesis_config
-def test_public_credential_endpoints_conform_to_their_schema(case, identities, in_process_requests):
     _call_and_validate(case, identities)
 
 

@@ -151,6 +151,11 @@ class PreferencesSerializer(StrictModelSerializer):
         read_only_fields = ["updated_at"]
 
 
+class RegisterOutput(serializers.Serializer):
+    user = MeOutput()
+    tokens = TokenPairOutput()
+
+
 class AdminUserOutput(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     roles = serializers.SerializerMethodField()

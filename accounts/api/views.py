@@ -35,8 +35,7 @@ class RegisterView(PublicView):
 
     @extend_schema(
         tags=["auth"], summary="Register a customer account.", request=s.RegisterInput,
-        responses={201: OpenApiResponse(description="The new user and a token pair (code `email_taken` is 409)."),
-                   409: OpenApiResponse(description="`email_taken`.")},
+        responses={201: s.RegisterOutput, 409: OpenApiResponse(description="`email_taken`.")},
     )
     def post(self, request):
         data = s.RegisterInput(data=request.data)
@@ -56,7 +55,7 @@ class LoginView(PublicView):
         "to complete with `auth/login/mfa`. Repeated failures lock the account and the client address "
         "for a cool-off (`login_locked`, 429).",
         request=s.LoginInput,
-        responses={200: s.LoginOutput},
+        responses={200: s.LoginOutput, 401: OpenApiResponse(description="`invalid_credentials`.")},
     )
     def post(self, request):
         data = s.LoginInput(data=request.data)
@@ -68,7 +67,8 @@ class LoginMfaView(PublicView):
     throttle_scope = "mfa"
 
     @extend_schema(tags=["auth"], summary="Complete a login with a TOTP or backup code.",
-                   request=s.LoginMfaInput, responses={200: s.TokenPairOutput})
+                   request=s.LoginMfaInput,
+                   responses={200: s.TokenPairOutput, 401: OpenApiResponse(description="`invalid_mfa_token`.")})
     def post(self, request):
         data = s.LoginMfaInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -79,7 +79,8 @@ class RefreshView(PublicView):
     throttle_scope = "login"
 
     @extend_schema(tags=["auth"], summary="Rotate a refresh token; the old one stops working.",
-                   request=s.RefreshInput, responses={200: s.TokenPairOutput})
+                   request=s.RefreshInput,
+                   responses={200: s.TokenPairOutput, 401: OpenApiResponse(description="`token_not_valid`.")})
     def post(self, request):
         data = s.RefreshInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -113,7 +114,8 @@ class MagicLinkVerifyView(PublicView):
     throttle_scope = "login"
 
     @extend_schema(tags=["auth"], summary="Sign in with a magic-link token (MFA still applies).",
-                   request=s.MagicLinkVerifyInput, responses={200: s.LoginOutput})
+                   request=s.MagicLinkVerifyInput,
+                   responses={200: s.LoginOutput, 401: OpenApiResponse(description="`invalid_magic_link`.")})
     def post(self, request):
         data = s.MagicLinkVerifyInput(data=request.data)
         data.is_valid(raise_exception=True)
