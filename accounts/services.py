@@ -120,6 +120,13 @@ def _lock(key: str) -> None:
 
 def login_password(*, email: str, password: str) -> LoginResult:
     """Check e-mail and password under the lockout rules; issue tokens or an MFA challenge."""
+    user = credentials_check(email=email, password=password)
+    return _complete_first_factor(user, method="password")
+
+
+def credentials_check(*, email: str, password: str) -> User:
+    """The first factor, for the API and the console alike: the user, or
+    ``InvalidCredentials`` / ``LoginLocked``, counted under the lockout rules."""
     email = normalise_email(email)
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
     # Take the attempt atomically before looking at the password.
@@ -153,7 +160,7 @@ def login_password(*, email: str, password: str) -> LoginResult:
     # A success clears this account's failures; the address keeps only its failures.
     ratelimit.reset(hits[0][0], window=window)
     ratelimit.undo(hits[1][0], window=window)
-    return _complete_first_factor(user, method="password")
+    return user
 
 
 def _complete_first_factor(user: User, *, method: str) -> LoginResult:

@@ -3,16 +3,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.console import StaffAdminSite, StaffOtpAdminSite
 from blockscore.api import ops
 
-if settings.ENABLE_MFA:
-    # The staff console needs a verified TOTP device, not just a password.
-    from django_otp.admin import OTPAdminSite
-
-    admin.site.__class__ = OTPAdminSite
-admin.site.site_header = "BlockScore staff console"
-admin.site.site_title = "BlockScore console"
-admin.site.index_title = "Operations"
+# The staff console: password (with the API's lockout) and, unless ENABLE_MFA is off,
+# a verified TOTP device.
+admin.site.__class__ = StaffOtpAdminSite if settings.ENABLE_MFA else StaffAdminSite
 
 api_v1 = [
     path("ping", ops.PingView.as_view(), name="ping"),

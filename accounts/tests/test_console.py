@@ -131,3 +131,63 @@ def test_auditor_sees_users_but_cannot_change_them(make_staff):
     assert response.status_code == 403
     customer.refresh_from_db()
     assert customer.first_name != "Changed"
+
+
+def console_login(client, email, password, code):
+    return client.post(
+        "/admin/login/?next=/admin/", {"username": email, "password": password, "otp_token": code}
+    )
+
+
+def test_console_login_takes_password_and_code_in_one_step(make_staff, password):
+    from accounts.tests.factories import totp_code
+    from audit.models import SecurityEvent
+
+    staff = make_staff("operations")
+    client = Client()
+
+    response = console_login(client, staff.email, password, totp_code(staff.totp_device))
+
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    assert SecurityEvent.objects.filter(event_type="user_login", user=staff, details__method="console").exists()
+
+
+def test_console_login_accepts_a_backup_code(make_staff, password):
+    from accounts import services
+
+    staff = make_staff("operations")
+    codes = services._backup_codes_replace(staff)
+
+    response = console_login(Client(), staff.email, password, codes[0])
+
+    assert response.status_code == 302
+
+
+def test_console_login_with_a_wrong_code_is_refused_and_recorded(make_staff, password):
+    from audit.models import SecurityEvent
+
+    staff = make_staff("operations")
+
+    response = console_login(Client(), staff.email, password, "000000")
+
+    assert response.status_code == 200
+    assert SecurityEvent.objects.filter(event_type="mfa_failed", user=staff, details__stage="console").exists()
+
+
+def test_console_login_shares_the_api_lockout(make_staff, password, settings):
+    from accounts.tests.factories import totp_code
+
+    settings.LOGIN_FAILURE_LIMIT_PER_ACCOUNT = 3
+    staff = make_staff("operations")
+    for _ in range(3):
+        console_login(Client(), staff.email, "wrong-password", "000000")
+
+    console = console_login(Client(), staff.email, password, totp_code(staff.totp_device))
+    api = Client().post(
+        "/api/v1/auth/login", {"email": staff.email, "password": password}, content_type="application/json"
+    )
+
+    assert console.status_code == 200
+    assert "Too many failed attempts" in console.content.decode()
+    assert api.status_code == 429

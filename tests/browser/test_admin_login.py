@@ -1,7 +1,7 @@
 """The staff console in a real browser: password plus TOTP gets staff in, nothing less does.
 
-Headless Chromium (see conftest.py) against the live server, through django-otp's admin
-login form: e-mail, password and the current code of the user's TOTP device.
+Headless Chromium (see conftest.py) against the live server, through the console's login
+form (accounts/console.py): e-mail, password and the current code of the user's TOTP device.
 """
 
 import re
@@ -17,12 +17,7 @@ LOGIN_PATH = re.compile(r"/admin/login/")
 
 
 def sign_in(page: Page, console_url: str, *, email: str, password: str, code: str) -> None:
-    """Fill django-otp's admin login form the way staff do.
-
-    The form asks for e-mail, password and code; when the user has a device but none is
-    chosen yet, it answers with a device list ("Please select a device"), and the user
-    picks their authenticator app and sends the code again.
-    """
+    """Fill the console's login form the way staff do: e-mail, password and code, once."""
     page.goto(console_url)
     expect(page).to_have_url(LOGIN_PATH)
     page.fill("#id_username", email)
@@ -30,13 +25,6 @@ def sign_in(page: Page, console_url: str, *, email: str, password: str, code: st
     page.fill("#id_otp_token", code)
     page.click("input[type=submit][value='Log in']")
     page.wait_for_load_state("load")
-    device_choice = page.locator("#id_otp_device option", has_text="Authenticator app")
-    if LOGIN_PATH.search(page.url) and device_choice.count():
-        page.select_option("#id_otp_device", label="Authenticator app")
-        page.fill("#id_password", password)
-        page.fill("#id_otp_token", code)
-        page.click("input[type=submit][value='Log in']")
-        page.wait_for_load_state("load")
 
 
 def wrong_code(device) -> str:
