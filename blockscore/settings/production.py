@@ -4,15 +4,17 @@ from django.core.exceptions import ImproperlyConfigured
 
 from blockscore.env import env_bool, env_int, env_str
 
-from .base import *  # noqa: F401,F403
-
-DEBUG = False
-
+# Checked before the base settings load, so a missing secret is refused before anything
+# (such as the local secret-key file) is written.
 _missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS") if not env_str(name)]
 if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables: " + ", ".join(_missing)
     )
+
+from .base import *  # noqa: E402,F401,F403
+
+DEBUG = False
 if len(SECRET_KEY) < 50:  # noqa: F405
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters in production")
 
