@@ -44,7 +44,17 @@ class UserCreationForm(AdminUserCreationForm):
 class UserAdmin(BaseUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
-    list_display = ["email", "first_name", "last_name", "role_list", "is_active", "is_staff", "mfa", "date_joined", "last_login"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "role_list",
+        "is_active",
+        "is_staff",
+        "mfa",
+        "date_joined",
+        "last_login",
+    ]
     list_filter = ["is_active", "is_staff", "groups", "date_joined"]
     search_fields = ["email", "first_name", "last_name", "public_id"]
     ordering = ["-date_joined"]
@@ -101,7 +111,9 @@ class UserAdmin(BaseUserAdmin):
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
         services.user_roles_set(
-            user=form.instance, actor=request.user, roles=roles,
+            user=form.instance,
+            actor=request.user,
+            roles=roles,
             is_staff=getattr(self, "_pending_staff_flag", None),
         )
 

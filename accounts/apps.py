@@ -5,9 +5,8 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        from blockscore.jobs import register_housekeeping
-
         from accounts import services, tasks  # noqa: F401  (registers the Celery tasks)
+        from blockscore.jobs import register_housekeeping
 
         register_housekeeping("accounts.expire_magic_links", services.magic_links_expire)
         register_housekeeping("accounts.expire_mfa_challenges", services.mfa_challenges_expire)

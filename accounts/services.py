@@ -21,8 +21,8 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.cache import cache
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -239,16 +239,16 @@ def sessions_revoke_all(*, user: User, actor=None, reason: str) -> None:
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
     tokens.blacklist_all(user)
-    auditing.record_audit(
-        action="user.sessions_revoked", actor=actor or user, target=user, metadata={"reason": reason}
-    )
+    auditing.record_audit(action="user.sessions_revoked", actor=actor or user, target=user, metadata={"reason": reason})
 
 
 @transaction.atomic
 def password_change(*, user: User, current_password: str, new_password: str, mfa: bool) -> dict:
     """Change the password and end every other session; return a fresh pair for this one."""
     if not user.check_password(current_password):
-        raise exceptions.InvalidPassword(extra={"errors": {"current_password": ["The current password is not correct."]}})
+        raise exceptions.InvalidPassword(
+            extra={"errors": {"current_password": ["The current password is not correct."]}}
+        )
     _validate_password(new_password, user)
     user.set_password(new_password)
     user.save(update_fields=["password"])
@@ -391,7 +391,14 @@ def totp_disable(*, user: User, code: str) -> None:
 
 USER_EDITABLE_FIELDS = ("first_name", "last_name")
 PROFILE_FIELDS = (
-    "date_of_birth", "phone", "address_line1", "address_line2", "city", "region", "postal_code", "country",
+    "date_of_birth",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
 )
 PREFERENCE_FIELDS = ("theme", "language", "notify_email", "notify_sms", "notify_push", "notify_marketing")
 
@@ -447,7 +454,9 @@ def preferences_update(*, user: User, data: dict) -> Preferences:
 
 
 def audit_staff_created_user(*, user: User, actor: User) -> None:
-    auditing.record_audit(action="user.created_by_staff", actor=actor, target=user, changes={"email": {"after": user.email}})
+    auditing.record_audit(
+        action="user.created_by_staff", actor=actor, target=user, changes={"email": {"after": user.email}}
+    )
 
 
 @transaction.atomic
@@ -458,8 +467,11 @@ def user_deactivate(*, user: User, actor: User, reason: str = "") -> None:
     user.is_active = False
     sessions_revoke_all(user=user, actor=actor, reason="deactivated")
     auditing.record_audit(
-        action="user.deactivated", actor=actor, target=user,
-        changes={"is_active": {"before": True, "after": False}}, metadata={"reason": reason},
+        action="user.deactivated",
+        actor=actor,
+        target=user,
+        changes={"is_active": {"before": True, "after": False}},
+        metadata={"reason": reason},
     )
     auditing.record_security_event(event_type="user_deactivated", user=user, details={"by": actor.get_username()})
 

@@ -51,8 +51,21 @@ class AuditEventAdmin(ReadOnlyAdmin):
         ("Chain", {"fields": ["prev_hash", "hash"]}),
     ]
     readonly_fields = [
-        "sequence", "occurred_at", "action", "action_description", "actor", "actor_repr", "ip", "user_agent",
-        "request_id", "target_type", "target_id", "changes_pretty", "metadata_pretty", "prev_hash", "hash",
+        "sequence",
+        "occurred_at",
+        "action",
+        "action_description",
+        "actor",
+        "actor_repr",
+        "ip",
+        "user_agent",
+        "request_id",
+        "target_type",
+        "target_id",
+        "changes_pretty",
+        "metadata_pretty",
+        "prev_hash",
+        "hash",
     ]
 
     @admin.display(description="Meaning")
@@ -77,8 +90,17 @@ class SecurityEventAdmin(ReadOnlyAdmin):
     search_fields = ["email", "ip", "=request_id", "user_agent"]
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
-    fields = ["created_at", "event_type", "severity", "user", "email", "ip", "user_agent", "request_id",
-              "details_pretty"]
+    fields = [
+        "created_at",
+        "event_type",
+        "severity",
+        "user",
+        "email",
+        "ip",
+        "user_agent",
+        "request_id",
+        "details_pretty",
+    ]
     readonly_fields = fields
 
     @admin.display(description="Details")

@@ -5,8 +5,7 @@ class AuditConfig(AppConfig):
     name = "audit"
 
     def ready(self):
-        from blockscore import auditing
-
         from audit.services import AuditRecorder
+        from blockscore import auditing
 
         auditing.register_recorder(AuditRecorder())

@@ -34,7 +34,11 @@ register_actions(
 
 # Security event types and their severity.
 SEVERITY_CRITICAL, SEVERITY_HIGH, SEVERITY_MEDIUM, SEVERITY_LOW, SEVERITY_INFO = (
-    "critical", "high", "medium", "low", "info",
+    "critical",
+    "high",
+    "medium",
+    "low",
+    "info",
 )
 SECURITY_EVENT_TYPES: dict[str, str] = {
     "user_registered": SEVERITY_INFO,

@@ -29,14 +29,14 @@ _WORD_SPLIT_RE = re.compile(r"[_\-.\s]+")
 def is_secret_key(key) -> bool:
     text = str(key).lower()
     return any(phrase in text for phrase in _SECRET_PHRASES) or bool(_SECRET_WORDS & set(_WORD_SPLIT_RE.split(text)))
+
+
 REDACTED = "[redacted]"
 
 
 def redact(value):
     if isinstance(value, dict):
-        return {
-            key: REDACTED if is_secret_key(key) else redact(item) for key, item in value.items()
-        }
+        return {key: REDACTED if is_secret_key(key) else redact(item) for key, item in value.items()}
     if isinstance(value, list):
         return [redact(item) for item in value]
     return value
@@ -78,9 +78,7 @@ def _locked_head() -> AuditChainHead:
     try:
         return AuditChainHead.objects.select_for_update().get(pk=1)
     except AuditChainHead.DoesNotExist:
-        AuditChainHead.objects.bulk_create(
-            [AuditChainHead(pk=1, sequence=0, hash=GENESIS_HASH)], ignore_conflicts=True
-        )
+        AuditChainHead.objects.bulk_create([AuditChainHead(pk=1, sequence=0, hash=GENESIS_HASH)], ignore_conflicts=True)
         return AuditChainHead.objects.select_for_update().get(pk=1)
 
 
@@ -185,7 +183,9 @@ def audit_chain_verify(*, batch_size: int = 2000) -> tuple[int, ChainBreak | Non
     for event in _iter_events(batch_size):
         if event.sequence != expected_sequence:
             return checked, ChainBreak(
-                expected_sequence, None, f"event missing (the next stored event is sequence {event.sequence}, id {event.pk})"
+                expected_sequence,
+                None,
+                f"event missing (the next stored event is sequence {event.sequence}, id {event.pk})",
             )
         if event.prev_hash != expected_prev:
             return checked, ChainBreak(event.sequence, event.pk, "prev_hash does not match the previous event's hash")

@@ -43,7 +43,9 @@ def timed(label, fn, repeat):
         started = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - started) * 1000)
-    print(f"{label:<44} p50 {statistics.median(samples):8.2f} ms   p95 {percentile(samples, 95):8.2f} ms   (n={repeat})")
+    print(
+        f"{label:<44} p50 {statistics.median(samples):8.2f} ms   p95 {percentile(samples, 95):8.2f} ms   (n={repeat})"
+    )
 
 
 def main():
@@ -72,12 +74,14 @@ def run():
     print(f"audit writes, 1 thread                       {count / elapsed:8.0f} events/s")
 
     threads, per_thread = 4, 250
+
     def writer():
         try:
             for n in range(per_thread):
                 audit_event_record(action="profile.updated", actor=user, target=user, changes={"n": n})
         finally:
             connection.close()
+
     started = time.perf_counter()
     workers = [threading.Thread(target=writer) for _ in range(threads)]
     for worker in workers:
@@ -90,13 +94,22 @@ def run():
     started = time.perf_counter()
     checked, broken = audit_chain_verify()
     elapsed = time.perf_counter() - started
-    print(f"verify_audit_chain                           {checked / elapsed:8.0f} events/s ({checked} events, broken={broken})")
+    rate = checked / elapsed
+    print(f"verify_audit_chain                           {rate:8.0f} events/s ({checked} events, broken={broken})")
 
     client = Client()
     body = {"email": "bench@example.com", "password": "Bench-Passphrase-2026"}
-    timed("POST auth/login (Argon2id, production hasher)", lambda: client.post("/api/v1/auth/login", body, content_type="application/json"), 30)
+    timed(
+        "POST auth/login (Argon2id, production hasher)",
+        lambda: client.post("/api/v1/auth/login", body, content_type="application/json"),
+        30,
+    )
     access = client.post("/api/v1/auth/login", body, content_type="application/json").json()["tokens"]["access"]
-    timed("GET auth/me (JWT auth + revocation check)", lambda: client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {access}"), 200)
+    timed(
+        "GET auth/me (JWT auth + revocation check)",
+        lambda: client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {access}"),
+        200,
+    )
     timed("GET health (db, cache, broker, migrations)", lambda: client.get("/api/v1/health"), 50)
     timed("GET ping", lambda: client.get("/api/v1/ping"), 200)
 

@@ -13,9 +13,7 @@ from prometheus_client import (
 )
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 
-REQUESTS = Counter(
-    "blockscore_http_requests_total", "HTTP requests handled", ["method", "route", "status"]
-)
+REQUESTS = Counter("blockscore_http_requests_total", "HTTP requests handled", ["method", "route", "status"])
 LATENCY = Histogram(
     "blockscore_http_request_duration_seconds",
     "Time to answer an HTTP request",

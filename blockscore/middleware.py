@@ -169,9 +169,7 @@ class BodySizeLimitMiddleware:
 
     def _buffer_chunked(self, request: HttpRequest, limit: int) -> HttpResponse | None:
         if not request.META.get("wsgi.input_terminated"):
-            return problem_response(
-                request, 411, "length_required", "Send the body with a Content-Length header."
-            )
+            return problem_response(request, 411, "length_required", "Send the body with a Content-Length header.")
         stream = request.META["wsgi.input"]
         body = bytearray()
         while len(body) <= limit:
@@ -187,6 +185,4 @@ class BodySizeLimitMiddleware:
 
     @staticmethod
     def _too_large(request: HttpRequest, limit: int) -> HttpResponse:
-        return problem_response(
-            request, 413, "payload_too_large", f"The request body is larger than {limit} bytes."
-        )
+        return problem_response(request, 413, "payload_too_large", f"The request body is larger than {limit} bytes.")

@@ -54,8 +54,14 @@ def post_raw(client, path, body: bytes | str, content_type="application/json", *
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "method,path",
-    [("get", "/api/v1/ping"), ("get", "/api/v1/auth/me"), ("get", "/api/v1/nope"), ("get", "/metrics"),
-     ("get", "/admin/login/"), ("post", "/api/v1/auth/login")],
+    [
+        ("get", "/api/v1/ping"),
+        ("get", "/api/v1/auth/me"),
+        ("get", "/api/v1/nope"),
+        ("get", "/metrics"),
+        ("get", "/admin/login/"),
+        ("post", "/api/v1/auth/login"),
+    ],
 )
 def test_every_response_has_a_request_id(client, method, path):
     response = getattr(client, method)(path)
@@ -76,8 +82,16 @@ def test_a_well_formed_request_id_is_echoed(client):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "incoming",
-    ["<script>alert(1)</script>", "short", "x" * 129, "abcdefgh\n", "abcdefgh\r\nSet-Cookie: a=b",
-     "abcdefgh; drop table", "ab cd ef gh", "abcdéfghij"],
+    [
+        "<script>alert(1)</script>",
+        "short",
+        "x" * 129,
+        "abcdefgh\n",
+        "abcdefgh\r\nSet-Cookie: a=b",
+        "abcdefgh; drop table",
+        "ab cd ef gh",
+        "abcdéfghij",
+    ],
 )
 def test_a_malformed_request_id_is_replaced(client, incoming):
     response = client.get("/api/v1/ping", HTTP_X_REQUEST_ID=incoming)
@@ -102,14 +116,23 @@ def test_the_request_id_is_exposed_to_browsers_through_cors(client):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "forwarded,expected",
-    [("203.0.113.7", "203.0.113.7"), ("198.51.100.1, 203.0.113.7", "203.0.113.7"),
-     ("2001:db8::1", "2001:db8::1"), ("not-an-address", "127.0.0.1"), ("", "127.0.0.1"),
-     ("203.0.113.7\x00", "127.0.0.1")],
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("198.51.100.1, 203.0.113.7", "203.0.113.7"),
+        ("2001:db8::1", "2001:db8::1"),
+        ("not-an-address", "127.0.0.1"),
+        ("", "127.0.0.1"),
+        ("203.0.113.7\x00", "127.0.0.1"),
+    ],
 )
 def test_the_client_address_behind_one_trusted_proxy(client, forwarded, expected):
     with override_settings(TRUSTED_PROXY_COUNT=1):
-        response = client.post(LOGIN_PATH, {"email": "x@example.com", "password": "wrong-password-1"},
-                               content_type="application/json", HTTP_X_FORWARDED_FOR=forwarded)
+        response = client.post(
+            LOGIN_PATH,
+            {"email": "x@example.com", "password": "wrong-password-1"},
+            content_type="application/json",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
 
     assert response.status_code == 401
     assert SecurityEvent.objects.get(event_type="login_failed").ip == expected
@@ -117,8 +140,12 @@ def test_the_client_address_behind_one_trusted_proxy(client, forwarded, expected
 
 @pytest.mark.django_db
 def test_x_forwarded_for_is_ignored_without_trusted_proxies(client):
-    client.post(LOGIN_PATH, {"email": "x@example.com", "password": "wrong-password-1"},
-                content_type="application/json", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    client.post(
+        LOGIN_PATH,
+        {"email": "x@example.com", "password": "wrong-password-1"},
+        content_type="application/json",
+        HTTP_X_FORWARDED_FOR="203.0.113.7",
+    )
 
     assert SecurityEvent.objects.get(event_type="login_failed").ip == "127.0.0.1"
 
@@ -260,11 +287,16 @@ def test_413_chunked_over_a_real_socket(live_server):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "content_type,body",
-    [("text/plain", b'{"email": "a@example.com", "password": "x"}'),
-     ("application/x-www-form-urlencoded", b"email=a%40example.com&password=x"),
-     ("multipart/form-data; boundary=XX", b"--XX\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na\r\n--XX--\r\n"),
-     ("application/xml", b"<login/>"),
-     ("", b'{"email": "a@example.com", "password": "x"}')],
+    [
+        ("text/plain", b'{"email": "a@example.com", "password": "x"}'),
+        ("application/x-www-form-urlencoded", b"email=a%40example.com&password=x"),
+        (
+            "multipart/form-data; boundary=XX",
+            b'--XX\r\nContent-Disposition: form-data; name="email"\r\n\r\na\r\n--XX--\r\n',
+        ),
+        ("application/xml", b"<login/>"),
+        ("", b'{"email": "a@example.com", "password": "x"}'),
+    ],
 )
 def test_415_wrong_content_type_on_a_json_endpoint(client, content_type, body):
     response = post_raw(client, "/api/v1/auth/login", body, content_type=content_type)
@@ -274,7 +306,9 @@ def test_415_wrong_content_type_on_a_json_endpoint(client, content_type, body):
 
 @pytest.mark.django_db
 def test_415_on_an_authenticated_json_endpoint(auth_client):
-    response = auth_client.generic("PATCH", "/api/v1/profile", b"city=Paris", content_type="application/x-www-form-urlencoded")
+    response = auth_client.generic(
+        "PATCH", "/api/v1/profile", b"city=Paris", content_type="application/x-www-form-urlencoded"
+    )
 
     assert_problem(response, 415, "unsupported_media_type")
 
@@ -307,11 +341,34 @@ def test_429_is_problem_json_with_retry_after(client):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "body",
-    [b"", b"{", b"{'email': 'a'}", b'{"email": "a",}', b"\xff\xfe\x00garbage", b'{"a": NaN}',
-     b'{"a": Infinity}', b"[" * 5000 + b"]" * 5000, b"[" * 200000 + b"]" * 200000,
-     b'{"a":' * 100000 + b"1" + b"}" * 100000, b"\x00", b'"\\ud800"'],
-    ids=["empty", "truncated", "single-quotes", "trailing-comma", "not-utf8", "nan", "infinity",
-         "nested-5000", "nested-200000", "nested-objects-100000", "nul", "lone-surrogate"],
+    [
+        b"",
+        b"{",
+        b"{'email': 'a'}",
+        b'{"email": "a",}',
+        b"\xff\xfe\x00garbage",
+        b'{"a": NaN}',
+        b'{"a": Infinity}',
+        b"[" * 5000 + b"]" * 5000,
+        b"[" * 200000 + b"]" * 200000,
+        b'{"a":' * 100000 + b"1" + b"}" * 100000,
+        b"\x00",
+        b'"\\ud800"',
+    ],
+    ids=[
+        "empty",
+        "truncated",
+        "single-quotes",
+        "trailing-comma",
+        "not-utf8",
+        "nan",
+        "infinity",
+        "nested-5000",
+        "nested-200000",
+        "nested-objects-100000",
+        "nul",
+        "lone-surrogate",
+    ],
 )
 def test_malformed_or_hostile_json_is_400_never_500(client, body):
     response = post_raw(client, "/api/v1/auth/login", body)
@@ -380,7 +437,9 @@ def test_unknown_or_read_only_fields_are_refused_not_mass_assigned(client, field
 
 @pytest.mark.django_db
 def test_me_patch_cannot_make_a_customer_staff(auth_client, user):
-    response = auth_client.patch("/api/v1/auth/me", {"is_staff": True, "first_name": "Eve"}, content_type="application/json")
+    response = auth_client.patch(
+        "/api/v1/auth/me", {"is_staff": True, "first_name": "Eve"}, content_type="application/json"
+    )
 
     problem = assert_problem(response, 400, "validation_error")
     assert "is_staff" in problem["errors"]
@@ -393,7 +452,14 @@ def test_me_patch_cannot_make_a_customer_staff(auth_client, user):
 def test_query_parameters_of_the_wrong_type_are_400_not_500(staff_client):
     client = staff_client("administrator")
 
-    for query in ("is_active=banana", "joined_after=not-a-date", "page=0", "page=abc", "page=99999", "ordering=password"):
+    for query in (
+        "is_active=banana",
+        "joined_after=not-a-date",
+        "page=0",
+        "page=abc",
+        "page=99999",
+        "ordering=password",
+    ):
         response = client.get(f"/api/v1/admin/users?{query}")
         assert response.status_code in (200, 400, 404), (query, response.status_code)
         if response.status_code != 200:
@@ -406,8 +472,10 @@ def test_date_time_filters_accept_any_offset_python_does(staff_client, offset):
     """PostgreSQL refuses offsets past 15:59 in a literal; the filter backend sends UTC."""
     client = staff_client("administrator")
 
-    response = client.get("/api/v1/admin/users", {"joined_after": f"2001-01-01T00:00:00{offset}",
-                                                  "joined_before": f"2999-01-01T00:00:00{offset}"})
+    response = client.get(
+        "/api/v1/admin/users",
+        {"joined_after": f"2001-01-01T00:00:00{offset}", "joined_before": f"2999-01-01T00:00:00{offset}"},
+    )
 
     assert response.status_code == 200, response.content
     assert response.json()["count"] >= 1
@@ -445,7 +513,9 @@ def test_register_twice_is_409_and_creates_one_user(client):
     body = {"email": "twice@example.com", "password": PASSWORD}
 
     first = client.post("/api/v1/auth/register", body, content_type="application/json")
-    second = client.post("/api/v1/auth/register", {**body, "email": "TWICE@example.com"}, content_type="application/json")
+    second = client.post(
+        "/api/v1/auth/register", {**body, "email": "TWICE@example.com"}, content_type="application/json"
+    )
 
     assert first.status_code == 201
     assert_problem(second, 409, "email_taken")
@@ -583,8 +653,19 @@ def test_a_token_with_a_sub_that_is_not_a_uuid_is_401(client, user):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "header",
-    ["Bearer", "Bearer ", "Bearer a b c", "Bearer garbage", "Bearer ....", "Bearer e30.e30.", "Token abc",
-     "Basic dXNlcjpwYXNz", "Bearer " + "A" * 5000, "Bearer \u00e9\u00e9", "bearer x.y.z"],
+    [
+        "Bearer",
+        "Bearer ",
+        "Bearer a b c",
+        "Bearer garbage",
+        "Bearer ....",
+        "Bearer e30.e30.",
+        "Token abc",
+        "Basic dXNlcjpwYXNz",
+        "Bearer " + "A" * 5000,
+        "Bearer \u00e9\u00e9",
+        "bearer x.y.z",
+    ],
 )
 def test_a_garbage_authorization_header_is_401(client, header):
     response = client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=header)
@@ -595,8 +676,10 @@ def test_a_garbage_authorization_header_is_401(client, header):
 @pytest.mark.django_db
 def test_a_garbage_token_on_a_public_endpoint_is_ignored(client, user):
     response = client.post(
-        "/api/v1/auth/login", {"email": user.email, "password": PASSWORD},
-        content_type="application/json", HTTP_AUTHORIZATION="Bearer garbage",
+        "/api/v1/auth/login",
+        {"email": user.email, "password": PASSWORD},
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer garbage",
     )
 
     assert response.status_code == 200
@@ -677,8 +760,9 @@ def test_production_settings_turn_on_hsts_and_secure_cookies(tmp_path):
         "print(json.dumps([s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_SSL_REDIRECT, "
         "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.DEBUG]))"
     )
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
-                            cwd=settings.BASE_DIR)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, cwd=settings.BASE_DIR
+    )
 
     assert result.returncode == 0, result.stderr
     hsts_seconds, subdomains, ssl_redirect, session_secure, csrf_secure, debug = json.loads(result.stdout)
@@ -687,11 +771,20 @@ def test_production_settings_turn_on_hsts_and_secure_cookies(tmp_path):
 
 
 def test_production_settings_refuse_to_start_without_secrets(tmp_path):
-    env = {"DJANGO_SETTINGS_MODULE": "blockscore.settings.production", "BLOCKSCORE_VAR_DIR": str(tmp_path),
-           "PATH": "/usr/bin:/bin"}
+    env = {
+        "DJANGO_SETTINGS_MODULE": "blockscore.settings.production",
+        "BLOCKSCORE_VAR_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
 
-    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env,
-                            capture_output=True, text=True, timeout=60, cwd=settings.BASE_DIR)
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=settings.BASE_DIR,
+    )
 
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr and "DATABASE_URL" in result.stderr
@@ -719,8 +812,9 @@ def test_cors_allows_a_configured_origin(client):
 
 @pytest.mark.django_db
 @override_settings(CORS_ALLOWED_ORIGINS=["https://app.example.com"])
-@pytest.mark.parametrize("origin", ["https://evil.example.com", "https://app.example.com.evil.com", "null",
-                                    "http://app.example.com"])
+@pytest.mark.parametrize(
+    "origin", ["https://evil.example.com", "https://app.example.com.evil.com", "null", "http://app.example.com"]
+)
 def test_cors_ignores_other_origins(client, origin):
     simple = client.get("/api/v1/ping", HTTP_ORIGIN=origin)
     preflight = client.options("/api/v1/auth/login", HTTP_ORIGIN=origin, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")
@@ -739,8 +833,12 @@ def test_cors_is_closed_by_default(client):
 @pytest.mark.django_db
 @override_settings(CORS_ALLOWED_ORIGINS=["https://app.example.com"])
 def test_cors_headers_are_on_error_responses_too(client):
-    response = client.post("/api/v1/auth/login", b"x" * (2 * 1024 * 1024), content_type="application/json",
-                           HTTP_ORIGIN="https://app.example.com")
+    response = client.post(
+        "/api/v1/auth/login",
+        b"x" * (2 * 1024 * 1024),
+        content_type="application/json",
+        HTTP_ORIGIN="https://app.example.com",
+    )
 
     assert response.status_code == 413
     assert response["Access-Control-Allow-Origin"] == "https://app.example.com"
@@ -789,8 +887,12 @@ def test_each_request_writes_a_json_access_line_with_its_request_id(client, json
 
 @pytest.mark.django_db
 def test_log_lines_written_while_serving_carry_the_request_id(client, user, json_log_lines):
-    response = client.post("/api/v1/auth/login", {"email": user.email, "password": "wrong-password-x"},
-                           content_type="application/json", HTTP_X_REQUEST_ID="trace-login-000001")
+    response = client.post(
+        "/api/v1/auth/login",
+        {"email": user.email, "password": "wrong-password-x"},
+        content_type="application/json",
+        HTTP_X_REQUEST_ID="trace-login-000001",
+    )
 
     assert response.status_code == 401
     assert json_log_lines, "expected at least the access line"
@@ -806,8 +908,16 @@ def test_the_access_line_names_the_authenticated_user(auth_client, user, json_lo
 
 
 def test_the_json_formatter_writes_one_parseable_line_with_extras():
-    record = logging.makeLogRecord({"name": "x", "levelname": "INFO", "msg": "hello %s", "args": ("world",),
-                                    "request_id": "rid-12345678", "amount": "10.00"})
+    record = logging.makeLogRecord(
+        {
+            "name": "x",
+            "levelname": "INFO",
+            "msg": "hello %s",
+            "args": ("world",),
+            "request_id": "rid-12345678",
+            "amount": "10.00",
+        }
+    )
 
     line = JsonFormatter().format(record)
 
@@ -820,28 +930,9 @@ def test_the_json_formatter_writes_one_parseable_line_with_extras():
 
 
 def _in_parallel(count, request):
-    import threading
+    from blockscore.testing import run_in_parallel
 
-    from django.db import connection
-
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(index):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = request(index)
-        except Exception as exc:  # surfaced by the caller's assertion
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
+    return run_in_parallel(count, request)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -853,7 +944,8 @@ def test_parallel_registrations_of_one_address_create_one_user_and_no_500(settin
     responses = _in_parallel(
         16,
         lambda index: Client(raise_request_exception=False).post(
-            "/api/v1/auth/register", {"email": "race@example.com", "password": PASSWORD},
+            "/api/v1/auth/register",
+            {"email": "race@example.com", "password": PASSWORD},
             content_type="application/json",
         ),
     )

@@ -42,8 +42,9 @@ def worker_queue():
     app.conf.task_always_eager = False
     task_postrun.connect(_close_worker_connections, weak=False)
     try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False,
-                          queues=[queue], shutdown_timeout=30):
+        with start_worker(
+            app, pool="solo", concurrency=1, perform_ping_check=False, queues=[queue], shutdown_timeout=30
+        ):
             yield queue
     finally:
         task_postrun.disconnect(_close_worker_connections)
@@ -75,8 +76,11 @@ def test_a_worker_runs_housekeeping_from_the_broker_and_records_the_run(worker_q
     assert run.status == JobRun.Status.SUCCEEDED, run.error
     assert run.finished_at is not None and run.finished_at >= run.started_at
     # Every registered housekeeping step reported a count.
-    assert set(run.counts) >= {"accounts.expire_magic_links", "accounts.expire_mfa_challenges",
-                               "accounts.purge_expired_tokens"}
+    assert set(run.counts) >= {
+        "accounts.expire_magic_links",
+        "accounts.expire_mfa_challenges",
+        "accounts.purge_expired_tokens",
+    }
     assert all(isinstance(count, int) for count in run.counts.values())
 
 
@@ -84,7 +88,8 @@ def test_housekeeping_twice_is_safe(worker_queue):
     first = housekeeping.apply_async(queue=worker_queue)
     second = housekeeping.apply_async(queue=worker_queue)
 
-    done = wait_for(lambda: JobRun.objects.filter(task_id__in=[first.id, second.id],
-                                                  status=JobRun.Status.SUCCEEDED).count() == 2)
+    done = wait_for(
+        lambda: JobRun.objects.filter(task_id__in=[first.id, second.id], status=JobRun.Status.SUCCEEDED).count() == 2
+    )
 
     assert done, list(JobRun.objects.values("task_id", "status", "error"))

@@ -33,7 +33,8 @@ def test_models_and_migrations_agree():
 def production_env(tmp_path: Path, **overrides) -> dict:
     """A production-like environment: long random key, PostgreSQL URL, a real host name."""
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if key not in PRODUCTION_SECRETS and key not in TEST_ONLY and not key.endswith("_FILE")
     }
     env.update(
@@ -56,7 +57,11 @@ def production_env(tmp_path: Path, **overrides) -> dict:
 def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -92,4 +97,3 @@ def test_production_refuses_a_short_secret_key(tmp_path):
 
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr.strip().splitlines()[-1]
-

@@ -108,13 +108,24 @@ def test_api_conforms_to_its_schema(case, identities, in_process_requests):
 
 def test_schema_validates_without_warnings(tmp_path):
     result = subprocess.run(
-        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")],
+        [
+            sys.executable,
+            "manage.py",
+            "spectacular",
+            "--validate",
+            "--fail-on-warn",
+            "--file",
+            str(tmp_path / "schema.yaml"),
+        ],
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
         timeout=120,
-        env={"DJANGO_SETTINGS_MODULE": "blockscore.settings.test", "PATH": "/usr/bin:/bin",
-             "BLOCKSCORE_VAR_DIR": str(tmp_path)},
+        env={
+            "DJANGO_SETTINGS_MODULE": "blockscore.settings.test",
+            "PATH": "/usr/bin:/bin",
+            "BLOCKSCORE_VAR_DIR": str(tmp_path),
+        },
     )
 
     assert result.returncode == 0, result.stderr[-3000:]

@@ -65,8 +65,18 @@ class MeOutput(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "email", "first_name", "last_name", "roles", "is_staff", "mfa_enabled", "email_verified",
-                  "date_joined", "last_login"]
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "roles",
+            "is_staff",
+            "mfa_enabled",
+            "email_verified",
+            "date_joined",
+            "last_login",
+        ]
         read_only_fields = fields
 
     def get_mfa_enabled(self, user) -> bool:
@@ -164,8 +174,19 @@ class AdminUserOutput(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "email", "first_name", "last_name", "roles", "is_active", "is_staff", "email_verified",
-                  "country", "date_joined", "last_login"]
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "roles",
+            "is_active",
+            "is_staff",
+            "email_verified",
+            "country",
+            "date_joined",
+            "last_login",
+        ]
         read_only_fields = fields
 
     def get_roles(self, user) -> list[str]:

@@ -1,12 +1,12 @@
 """Auth, profile and staff user endpoints. Thin: validate, call a service, serialize."""
 
 import segno
-from django.db.models import Prefetch
 from django.contrib.auth.models import Group
+from django.db.models import Prefetch
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -34,7 +34,9 @@ class RegisterView(PublicView):
     throttle_scope = "register"
 
     @extend_schema(
-        tags=["auth"], summary="Register a customer account.", request=s.RegisterInput,
+        tags=["auth"],
+        summary="Register a customer account.",
+        request=s.RegisterInput,
         responses={201: s.RegisterOutput, 409: OpenApiResponse(description="`email_taken`.")},
     )
     def post(self, request):
@@ -66,9 +68,12 @@ class LoginView(PublicView):
 class LoginMfaView(PublicView):
     throttle_scope = "mfa"
 
-    @extend_schema(tags=["auth"], summary="Complete a login with a TOTP or backup code.",
-                   request=s.LoginMfaInput,
-                   responses={200: s.TokenPairOutput, 401: OpenApiResponse(description="`invalid_mfa_token`.")})
+    @extend_schema(
+        tags=["auth"],
+        summary="Complete a login with a TOTP or backup code.",
+        request=s.LoginMfaInput,
+        responses={200: s.TokenPairOutput, 401: OpenApiResponse(description="`invalid_mfa_token`.")},
+    )
     def post(self, request):
         data = s.LoginMfaInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -78,9 +83,12 @@ class LoginMfaView(PublicView):
 class RefreshView(PublicView):
     throttle_scope = "login"
 
-    @extend_schema(tags=["auth"], summary="Rotate a refresh token; the old one stops working.",
-                   request=s.RefreshInput,
-                   responses={200: s.TokenPairOutput, 401: OpenApiResponse(description="`token_not_valid`.")})
+    @extend_schema(
+        tags=["auth"],
+        summary="Rotate a refresh token; the old one stops working.",
+        request=s.RefreshInput,
+        responses={200: s.TokenPairOutput, 401: OpenApiResponse(description="`token_not_valid`.")},
+    )
     def post(self, request):
         data = s.RefreshInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -88,8 +96,12 @@ class RefreshView(PublicView):
 
 
 class LogoutView(APIView):
-    @extend_schema(tags=["auth"], summary="End this session: refresh blacklisted, access token revoked at once.",
-                   request=s.RefreshInput, responses={204: None})
+    @extend_schema(
+        tags=["auth"],
+        summary="End this session: refresh blacklisted, access token revoked at once.",
+        request=s.RefreshInput,
+        responses={204: None},
+    )
     def post(self, request):
         data = s.RefreshInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -100,22 +112,30 @@ class LogoutView(APIView):
 class MagicLinkView(PublicView):
     throttle_scope = "magic_link"
 
-    @extend_schema(tags=["auth"], summary="E-mail a single-use sign-in link (same answer whether or not the account exists).",
-                   request=s.MagicLinkInput, responses={202: s.DetailOutput})
+    @extend_schema(
+        tags=["auth"],
+        summary="E-mail a single-use sign-in link (same answer whether or not the account exists).",
+        request=s.MagicLinkInput,
+        responses={202: s.DetailOutput},
+    )
     def post(self, request):
         data = s.MagicLinkInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.magic_link_request(email=data.validated_data["email"])
-        return Response({"detail": "If the address has an account, a sign-in link is on its way."},
-                        status=status.HTTP_202_ACCEPTED)
+        return Response(
+            {"detail": "If the address has an account, a sign-in link is on its way."}, status=status.HTTP_202_ACCEPTED
+        )
 
 
 class MagicLinkVerifyView(PublicView):
     throttle_scope = "login"
 
-    @extend_schema(tags=["auth"], summary="Sign in with a magic-link token (MFA still applies).",
-                   request=s.MagicLinkVerifyInput,
-                   responses={200: s.LoginOutput, 401: OpenApiResponse(description="`invalid_magic_link`.")})
+    @extend_schema(
+        tags=["auth"],
+        summary="Sign in with a magic-link token (MFA still applies).",
+        request=s.MagicLinkVerifyInput,
+        responses={200: s.LoginOutput, 401: OpenApiResponse(description="`invalid_magic_link`.")},
+    )
     def post(self, request):
         data = s.MagicLinkVerifyInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -127,8 +147,12 @@ class MeView(APIView):
     def get(self, request):
         return Response(s.MeOutput(request.user).data)
 
-    @extend_schema(tags=["auth"], summary="Change your names (roles, staff flags and verification cannot be changed here).",
-                   request=s.MeInput, responses={200: s.MeOutput})
+    @extend_schema(
+        tags=["auth"],
+        summary="Change your names (roles, staff flags and verification cannot be changed here).",
+        request=s.MeInput,
+        responses={200: s.MeOutput},
+    )
     def patch(self, request):
         data = s.MeInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -139,8 +163,12 @@ class MeView(APIView):
 class ChangePasswordView(APIView):
     throttle_scope = "mfa"
 
-    @extend_schema(tags=["auth"], summary="Change the password; every other session ends.",
-                   request=s.ChangePasswordInput, responses={200: s.TokenPairOutput})
+    @extend_schema(
+        tags=["auth"],
+        summary="Change the password; every other session ends.",
+        request=s.ChangePasswordInput,
+        responses={200: s.TokenPairOutput},
+    )
     def post(self, request):
         data = s.ChangePasswordInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -151,15 +179,23 @@ class ChangePasswordView(APIView):
 class TotpView(APIView):
     throttle_scope = "mfa"
 
-    @extend_schema(tags=["mfa"], summary="Start TOTP enrolment: a secret, its otpauth URI and a QR code.",
-                   request=None, responses={200: s.TotpEnrolOutput, 409: OpenApiResponse(description="`mfa_already_enabled`.")})
+    @extend_schema(
+        tags=["mfa"],
+        summary="Start TOTP enrolment: a secret, its otpauth URI and a QR code.",
+        request=None,
+        responses={200: s.TotpEnrolOutput, 409: OpenApiResponse(description="`mfa_already_enabled`.")},
+    )
     def post(self, request):
         enrolment = services.totp_enrol_start(user=request.user)
         qr_svg = segno.make(enrolment.otpauth_uri, error="m").svg_inline(scale=4)
         return Response({"secret": enrolment.secret, "otpauth_uri": enrolment.otpauth_uri, "qr_svg": qr_svg})
 
-    @extend_schema(tags=["mfa"], summary="Turn TOTP off (needs a current code).", request=s.CodeInput,
-                   responses={204: None, 409: OpenApiResponse(description="`mfa_not_enabled`.")})
+    @extend_schema(
+        tags=["mfa"],
+        summary="Turn TOTP off (needs a current code).",
+        request=s.CodeInput,
+        responses={204: None, 409: OpenApiResponse(description="`mfa_not_enabled`.")},
+    )
     def delete(self, request):
         data = s.CodeInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -170,8 +206,12 @@ class TotpView(APIView):
 class TotpConfirmView(APIView):
     throttle_scope = "mfa"
 
-    @extend_schema(tags=["mfa"], summary="Confirm TOTP with a code from the app; returns backup codes and an MFA session.",
-                   request=s.CodeInput, responses={200: s.BackupCodesOutput, 409: OpenApiResponse(description="`mfa_enrolment_missing`.")})
+    @extend_schema(
+        tags=["mfa"],
+        summary="Confirm TOTP with a code from the app; returns backup codes and an MFA session.",
+        request=s.CodeInput,
+        responses={200: s.BackupCodesOutput, 409: OpenApiResponse(description="`mfa_enrolment_missing`.")},
+    )
     def post(self, request):
         data = s.CodeInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -184,12 +224,18 @@ class TotpConfirmView(APIView):
 class BackupCodesView(APIView):
     throttle_scope = "mfa"
 
-    @extend_schema(tags=["mfa"], summary="Replace the backup codes (needs a current code).",
-                   request=s.CodeInput, responses={200: s.BackupCodesOutput, 409: OpenApiResponse(description="`mfa_not_enabled`.")})
+    @extend_schema(
+        tags=["mfa"],
+        summary="Replace the backup codes (needs a current code).",
+        request=s.CodeInput,
+        responses={200: s.BackupCodesOutput, 409: OpenApiResponse(description="`mfa_not_enabled`.")},
+    )
     def post(self, request):
         data = s.CodeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response({"backup_codes": services.backup_codes_regenerate(user=request.user, code=data.validated_data["code"])})
+        return Response(
+            {"backup_codes": services.backup_codes_regenerate(user=request.user, code=data.validated_data["code"])}
+        )
 
 
 class ProfileView(APIView):
@@ -197,8 +243,12 @@ class ProfileView(APIView):
     def get(self, request):
         return Response(s.ProfileSerializer(services.profile_get(request.user)).data)
 
-    @extend_schema(tags=["profile"], summary="Update your profile.", request=s.ProfileSerializer,
-                   responses={200: s.ProfileSerializer})
+    @extend_schema(
+        tags=["profile"],
+        summary="Update your profile.",
+        request=s.ProfileSerializer,
+        responses={200: s.ProfileSerializer},
+    )
     def patch(self, request):
         data = s.ProfileSerializer(services.profile_get(request.user), data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -211,8 +261,12 @@ class PreferencesView(APIView):
     def get(self, request):
         return Response(s.PreferencesSerializer(services.preferences_get(request.user)).data)
 
-    @extend_schema(tags=["profile"], summary="Update your preferences.", request=s.PreferencesSerializer,
-                   responses={200: s.PreferencesSerializer})
+    @extend_schema(
+        tags=["profile"],
+        summary="Update your preferences.",
+        request=s.PreferencesSerializer,
+        responses={200: s.PreferencesSerializer},
+    )
     def patch(self, request):
         data = s.PreferencesSerializer(services.preferences_get(request.user), data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -235,7 +289,9 @@ class AdminUserFilter(filters.FilterSet):
     def filter_search(self, queryset, name, value):
         from django.db.models import Q
 
-        return queryset.filter(Q(email__icontains=value) | Q(first_name__icontains=value) | Q(last_name__icontains=value))
+        return queryset.filter(
+            Q(email__icontains=value) | Q(first_name__icontains=value) | Q(last_name__icontains=value)
+        )
 
 
 @csv_list_schema(s.AdminUserOutput, tags=["admin"], summary="(staff) Users, filterable; `?format=csv` exports.")

@@ -63,7 +63,7 @@ def test_filters_by_role_activity_and_search(staff_client):
 def test_csv_export_has_every_matching_row_and_is_audited(staff_client):
     client = staff_client("administrator")
     UserFactory.create_batch(30)
-    UserFactory(first_name="=HYPERLINK(\"http://evil\")")
+    UserFactory(first_name='=HYPERLINK("http://evil")')
 
     response = client.get(URL, {"format": "csv", "role": "customer", "page_size": 5})
 

@@ -1,36 +1,20 @@
 """Races that must not let a token or link be used twice (real threads, real database)."""
 
 import re
-import threading
 
 import pytest
 from django.core import mail
-from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
+from blockscore.testing import run_in_parallel
 from conftest import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_parallel(count, fn):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(index):
-        try:
-            barrier.wait()
-            results[index] = fn()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+    return run_in_parallel(count, lambda _index: fn())
 
 
 def test_a_refresh_token_rotates_only_once_under_concurrency(settings):

@@ -25,10 +25,14 @@ def console_for(staff, *, verified=True) -> Client:
 def change_form(user, **fields) -> dict:
     """The POST body of the user change form, with the read-only profile inline's management form."""
     data = {
-        "first_name": user.first_name, "last_name": user.last_name,
-        "profile-TOTAL_FORMS": "1", "profile-INITIAL_FORMS": "1",
-        "profile-MIN_NUM_FORMS": "0", "profile-MAX_NUM_FORMS": "1",
-        "profile-0-id": str(user.profile.pk), "profile-0-user": str(user.pk),
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "profile-TOTAL_FORMS": "1",
+        "profile-INITIAL_FORMS": "1",
+        "profile-MIN_NUM_FORMS": "0",
+        "profile-MAX_NUM_FORMS": "1",
+        "profile-0-id": str(user.profile.pk),
+        "profile-0-user": str(user.pk),
     }
     data.update(fields)
     return {key: value for key, value in data.items() if value is not None}
@@ -134,9 +138,7 @@ def test_auditor_sees_users_but_cannot_change_them(make_staff):
 
 
 def console_login(client, email, password, code):
-    return client.post(
-        "/admin/login/?next=/admin/", {"username": email, "password": password, "otp_token": code}
-    )
+    return client.post("/admin/login/?next=/admin/", {"username": email, "password": password, "otp_token": code})
 
 
 def test_console_login_takes_password_and_code_in_one_step(make_staff, password):

@@ -123,9 +123,14 @@ def test_login_with_totp_requires_second_step(api_client, user, password):
 def test_mfa_token_is_single_use(api_client, user, password):
     device = add_totp(user)
     mfa_token = login(api_client, user.email, password).json()["mfa_token"]
-    assert api_client.post(LOGIN_MFA, {"mfa_token": mfa_token, "code": totp_code(device)}, format="json").status_code == 200
+    assert (
+        api_client.post(LOGIN_MFA, {"mfa_token": mfa_token, "code": totp_code(device)}, format="json").status_code
+        == 200
+    )
 
-    again = api_client.post(LOGIN_MFA, {"mfa_token": mfa_token, "code": totp_code(device, offset_steps=1)}, format="json")
+    again = api_client.post(
+        LOGIN_MFA, {"mfa_token": mfa_token, "code": totp_code(device, offset_steps=1)}, format="json"
+    )
 
     assert again.status_code == 401
     assert again.json()["code"] == "invalid_mfa_token"

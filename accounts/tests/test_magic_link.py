@@ -60,7 +60,9 @@ def test_magic_link_still_needs_the_second_factor(api_client, user):
     body = api_client.post(VERIFY, {"token": token_from_mail()}, format="json").json()
 
     assert body["mfa_required"] is True and "tokens" not in body
-    done = api_client.post("/api/v1/auth/login/mfa", {"mfa_token": body["mfa_token"], "code": totp_code(device)}, format="json")
+    done = api_client.post(
+        "/api/v1/auth/login/mfa", {"mfa_token": body["mfa_token"], "code": totp_code(device)}, format="json"
+    )
     assert done.status_code == 200
 
 

@@ -29,8 +29,14 @@ def test_me_patch_changes_names_and_is_audited(auth_client, user):
 
 @pytest.mark.parametrize(
     "field, value",
-    [("is_staff", True), ("roles", ["administrator"]), ("email_verified", True), ("email", "x@example.com"),
-     ("is_superuser", True), ("id", "00000000-0000-0000-0000-000000000000")],
+    [
+        ("is_staff", True),
+        ("roles", ["administrator"]),
+        ("email_verified", True),
+        ("email", "x@example.com"),
+        ("is_superuser", True),
+        ("id", "00000000-0000-0000-0000-000000000000"),
+    ],
 )
 def test_me_patch_refuses_privileged_fields(auth_client, user, field, value):
     response = auth_client.patch(ME, {field: value}, format="json")
@@ -52,8 +58,13 @@ def test_me_needs_authentication(api_client):
 def test_profile_update_normalises_phone_and_is_audited(auth_client, user):
     response = auth_client.patch(
         PROFILE,
-        {"phone": "+44 20 7946 0958", "country": "GB", "city": "London", "date_of_birth": "1990-05-17",
-         "last_name": "Hopper"},
+        {
+            "phone": "+44 20 7946 0958",
+            "country": "GB",
+            "city": "London",
+            "date_of_birth": "1990-05-17",
+            "last_name": "Hopper",
+        },
         format="json",
     )
 
@@ -96,7 +107,9 @@ def test_profile_is_per_user(user, other_user):
 def test_preferences_defaults_and_update(auth_client):
     assert auth_client.get(PREFERENCES).json()["theme"] == "system"
 
-    response = auth_client.patch(PREFERENCES, {"theme": "dark", "language": "fr", "notify_marketing": True}, format="json")
+    response = auth_client.patch(
+        PREFERENCES, {"theme": "dark", "language": "fr", "notify_marketing": True}, format="json"
+    )
 
     assert response.status_code == 200
     assert response.json()["theme"] == "dark"

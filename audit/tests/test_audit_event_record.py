@@ -3,10 +3,10 @@
 import pytest
 from django.db import transaction
 
+from accounts.tests.factories import UserFactory
 from audit import chain
 from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from audit.services import REDACTED, audit_chain_verify, audit_event_record
-from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,10 @@ def test_sequence_runs_from_one_without_gaps_and_the_head_follows_it(record_even
 def test_secret_keys_are_redacted_from_changes_and_metadata_at_any_depth(db):
     event = audit_event_record(
         action="user.password_changed",
-        changes={"password": {"before": "old-Secret-1", "after": "new-Secret-2"}, "first_name": {"before": "A", "after": "B"}},
+        changes={
+            "password": {"before": "old-Secret-1", "after": "new-Secret-2"},
+            "first_name": {"before": "A", "after": "B"},
+        },
         metadata={"nested": [{"refresh_token": "eyJ.abc"}], "totp_secret": "JBSWY3DP", "reason": "user asked"},
     )
 

@@ -20,10 +20,18 @@ def events(in_request):
     officer = UserFactory(is_staff=True, roles=["administrator"], email="officer@lender.test")
     customer = UserFactory(email="dave@lender.test")
     in_request(ip="198.51.100.4", request_id="req-officer-session")
-    audit_event_record(action="user.updated", actor=officer, target=customer,
-                       changes={"first_name": {"before": "Dave", "after": "David"}})
-    audit_event_record(action="user.updated", actor=officer, target=customer,
-                       changes={"last_name": {"before": "Smith", "after": "Smyth"}})
+    audit_event_record(
+        action="user.updated",
+        actor=officer,
+        target=customer,
+        changes={"first_name": {"before": "Dave", "after": "David"}},
+    )
+    audit_event_record(
+        action="user.updated",
+        actor=officer,
+        target=customer,
+        changes={"last_name": {"before": "Smith", "after": "Smyth"}},
+    )
     audit_event_record(action="user.deactivated", actor=officer, target=customer, metadata={"reason": "fraud"})
     cut = timezone.now()
     in_request(request_id="req-nightly-job")
@@ -110,8 +118,12 @@ def test_ordering_by_sequence_ascending(auditor, events):
 
 @pytest.mark.parametrize(
     "params, field",
-    [({"actor": "1"}, "actor"), ({"action": "user.teleported"}, "action"),
-     ({"sequence_from": "abc"}, "sequence_from"), ({"sequence_to": str(10**30)}, "sequence_to")],
+    [
+        ({"actor": "1"}, "actor"),
+        ({"action": "user.teleported"}, "action"),
+        ({"sequence_from": "abc"}, "sequence_from"),
+        ({"sequence_to": str(10**30)}, "sequence_to"),
+    ],
 )
 def test_malformed_filters_are_a_400_with_field_errors(auditor, events, params, field):
     response = auditor.get(URL, params)

@@ -46,7 +46,7 @@ def test_concurrent_writers_keep_one_contiguous_verifiable_chain():
     events = list(AuditEvent.objects.order_by("sequence"))
     assert [event.sequence for event in events] == list(range(1, total + 1))
     assert len({event.target_id for event in events}) == total
-    for previous, event in zip(events, events[1:]):
+    for previous, event in zip(events, events[1:], strict=False):
         assert event.prev_hash == previous.hash
     assert AuditChainHead.objects.get(pk=1).sequence == total
     assert audit_chain_verify() == (total, None)

@@ -38,7 +38,9 @@ def console(make_staff, console_for):
 @pytest.fixture
 def recorded(db):
     event = audit_event_record(
-        action="user.updated", target_type="accounts.user", target_id="c0ffee",
+        action="user.updated",
+        target_type="accounts.user",
+        target_id="c0ffee",
         changes={"first_name": {"before": "Ann", "after": "Anne"}, "password": "hunter22"},
     )
     security = security_event_record(event_type="login_failed", email="mallory@evil.test", details={"reason": "bad"})

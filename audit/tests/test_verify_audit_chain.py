@@ -54,8 +54,10 @@ def test_altered_field_is_named_by_sequence_and_id(record_events):
 def test_altered_changes_json_is_detected(record_events):
     record_events(3, changes={"first_name": {"before": "Ann", "after": "Anne"}})
     event = AuditEvent.objects.get(sequence=3)
-    tamper("UPDATE audit_auditevent SET changes = %s WHERE id = %s",
-           ['{"first_name": {"before": "Ann", "after": "Eve"}}', event.pk])
+    tamper(
+        "UPDATE audit_auditevent SET changes = %s WHERE id = %s",
+        ['{"first_name": {"before": "Ann", "after": "Eve"}}', event.pk],
+    )
 
     with pytest.raises(CommandError, match=rf"sequence 3 \(id {event.pk}\): content does not match"):
         verify()

@@ -45,8 +45,11 @@ def check_broker() -> dict:
     # packets costs at most the connect timeout, never kombu's default retry loop.
     with app.connection_for_write(connect_timeout=2) as connection:
         connection.ensure_connection(max_retries=1, interval_start=0.1, interval_step=0.1, timeout=2)
-    return {"ok": True, "transport": app.conf.broker_url.split(":", 1)[0],
-            "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+    return {
+        "ok": True,
+        "transport": app.conf.broker_url.split(":", 1)[0],
+        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
 
 
 def check_migrations() -> dict:
@@ -86,7 +89,8 @@ class PublicOpsView(APIView):
 
 class PingView(PublicOpsView):
     @extend_schema(
-        tags=["ops"], summary="Liveness: the process answers.",
+        tags=["ops"],
+        summary="Liveness: the process answers.",
         responses=inline_serializer("Ping", {"ping": serializers.CharField()}),
     )
     def get(self, request):
@@ -117,7 +121,8 @@ class ReadinessView(HealthView):
     checks = ("database", "migrations")
 
     @extend_schema(
-        tags=["ops"], summary="Readiness: database reachable and migrations applied.",
+        tags=["ops"],
+        summary="Readiness: database reachable and migrations applied.",
         responses={200: _health, 503: OpenApiResponse(_health, description="Not ready.")},
     )
     def get(self, request):
@@ -129,7 +134,8 @@ class DetailedHealthView(APIView):
     throttle_scope = "staff"
 
     @extend_schema(
-        tags=["ops"], summary="(staff) Health with latencies, errors, versions and the last job runs.",
+        tags=["ops"],
+        summary="(staff) Health with latencies, errors, versions and the last job runs.",
         responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
     )
     def get(self, request):
@@ -142,8 +148,10 @@ class DetailedHealthView(APIView):
         for name in JobRun.objects.order_by().values_list("name", flat=True).distinct():
             run = JobRun.objects.filter(name=name).first()
             last_runs[name] = {
-                "status": run.status, "started_at": run.started_at,
-                "finished_at": run.finished_at, "counts": run.counts,
+                "status": run.status,
+                "started_at": run.started_at,
+                "finished_at": run.finished_at,
+                "counts": run.counts,
             }
         body = {
             "status": "ok" if healthy else "fail",

@@ -104,9 +104,7 @@ class AutoSchema(BaseAutoSchema):
         if operation is None:
             return None
         registry.register_on_missing(
-            ResolvedComponent(
-                name="Problem", type=ResolvedComponent.SCHEMA, object="Problem", schema=PROBLEM_SCHEMA
-            )
+            ResolvedComponent(name="Problem", type=ResolvedComponent.SCHEMA, object="Problem", schema=PROBLEM_SCHEMA)
         )
         responses = operation.setdefault("responses", {})
         for status in self._problem_statuses(path, operation):

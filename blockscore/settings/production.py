@@ -8,9 +8,7 @@ from blockscore.env import env_bool, env_int, env_str
 # (such as the local secret-key file) is written.
 _missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS") if not env_str(name)]
 if _missing:
-    raise ImproperlyConfigured(
-        "Production settings need these environment variables: " + ", ".join(_missing)
-    )
+    raise ImproperlyConfigured("Production settings need these environment variables: " + ", ".join(_missing))
 
 from .base import *  # noqa: E402,F401,F403
 

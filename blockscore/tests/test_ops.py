@@ -107,8 +107,9 @@ def test_health_is_503_naming_the_database_when_it_is_unreachable(tmp_path):
         "PATH": "/usr/bin:/bin",
     }
 
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
-                            cwd=settings.BASE_DIR)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, cwd=settings.BASE_DIR
+    )
 
     assert result.returncode == 0, result.stderr[-2000:]
     status, body = json.loads(result.stdout.strip().splitlines()[-1])
@@ -206,8 +207,13 @@ def _metric_value(text: str, name: str, **labels) -> float:
 
 @pytest.mark.django_db
 def test_metrics_count_requests_by_route_and_status(client):
-    before = _metric_value(client.get("/metrics").content.decode(), "blockscore_http_requests_total",
-                           method="GET", route="/api/v1/ping", status="200")
+    before = _metric_value(
+        client.get("/metrics").content.decode(),
+        "blockscore_http_requests_total",
+        method="GET",
+        route="/api/v1/ping",
+        status="200",
+    )
 
     client.get("/api/v1/ping")
     response = client.get("/metrics")

@@ -22,7 +22,10 @@ def test_every_error_response_is_problem_json_with_a_request_id(schema):
                 assert response["headers"]["X-Request-ID"]["required"] is True, (method, path, status)
                 if int(status) >= 400 and status != "503":
                     assert response["content"] == {"application/problem+json": {"schema": PROBLEM_REF}}, (
-                        method, path, status)
+                        method,
+                        path,
+                        status,
+                    )
 
 
 def test_a_public_unthrottled_ops_endpoint_documents_no_auth_or_throttle_errors(schema):

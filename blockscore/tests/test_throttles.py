@@ -5,17 +5,16 @@ database, the configured cache: process memory locally, Redis in CI) and count t
 answers: a limit of L lets exactly L through, whatever the interleaving.
 """
 
-import threading
 import uuid
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client, override_settings
 
 from accounts.tests.factories import PASSWORD, UserFactory
 from audit.models import SecurityEvent
 from blockscore import ratelimit
+from blockscore.testing import run_in_parallel
 from conftest import client_for
 
 LOGIN = "/api/v1/auth/login"
@@ -26,24 +25,8 @@ def rates(**overrides) -> dict:
 
 
 def run_parallel(count: int, request) -> list:
-    """Start ``count`` threads together; each calls ``request(index)`` with its own client."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(index):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = request(index)
-        except Exception as exc:  # reported in the assertion below, not swallowed
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    """Start ``count`` threads together; each calls ``request(index)``. Errors fail the test."""
+    results = run_in_parallel(count, request)
     errors = [result for result in results if isinstance(result, Exception)]
     assert not errors, errors[:3]
     return results
@@ -82,8 +65,9 @@ def test_hit_keys_are_independent_and_reset_and_undo_work():
     ratelimit.undo("unit:never", window=60)  # nothing to take back: no error
 
 
-@pytest.mark.parametrize("rate,expected", [("20/minute", (20, 60)), ("5/hour", (5, 3600)), ("1/s", (1, 1)),
-                                           ("100/day", (100, 86400))])
+@pytest.mark.parametrize(
+    "rate,expected", [("20/minute", (20, 60)), ("5/hour", (5, 3600)), ("1/s", (1, 1)), ("100/day", (100, 86400))]
+)
 def test_parse_rate(rate, expected):
     assert ratelimit.parse_rate(rate) == expected
 
@@ -147,7 +131,9 @@ def test_authenticated_callers_are_throttled_per_user_not_per_address():
 @override_settings(THROTTLE_RATES=rates(register="2/hour"))
 def test_register_has_its_own_stricter_scope(client):
     statuses = [
-        post_json(client, "/api/v1/auth/register", {"email": f"new{index}@example.com", "password": PASSWORD}).status_code
+        post_json(
+            client, "/api/v1/auth/register", {"email": f"new{index}@example.com", "password": PASSWORD}
+        ).status_code
         for index in range(3)
     ]
 
@@ -158,8 +144,11 @@ def test_register_has_its_own_stricter_scope(client):
 
 
 def _register(index):
-    return post_json(Client(), "/api/v1/auth/register", {"email": f"p{index}-{uuid.uuid4().hex[:6]}@example.com",
-                                                          "password": PASSWORD})
+    return post_json(
+        Client(),
+        "/api/v1/auth/register",
+        {"email": f"p{index}-{uuid.uuid4().hex[:6]}@example.com", "password": PASSWORD},
+    )
 
 
 def _magic_link(index):
@@ -173,8 +162,12 @@ def _login_mfa(index):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "scope,limit,request_fn,passed_status",
-    [("login", 7, wrong_login, 401), ("register", 4, _register, 201), ("magic_link", 3, _magic_link, 202),
-     ("mfa", 5, _login_mfa, 401)],
+    [
+        ("login", 7, wrong_login, 401),
+        ("register", 4, _register, 201),
+        ("magic_link", 3, _magic_link, 202),
+        ("mfa", 5, _login_mfa, 401),
+    ],
     ids=["login", "register", "magic_link", "mfa"],
 )
 def test_parallel_requests_get_exactly_the_limit_through(scope, limit, request_fn, passed_status):

@@ -93,8 +93,12 @@ class CredentialStore:
         tmp = self.path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
-            json.dump({"note": "Demo credentials made by manage.py load_demo_data. Local use only.",
-                       "accounts": self.data}, handle, indent=2, sort_keys=True)
+            json.dump(
+                {"note": "Demo credentials made by manage.py load_demo_data. Local use only.", "accounts": self.data},
+                handle,
+                indent=2,
+                sort_keys=True,
+            )
             handle.write("\n")
         os.replace(tmp, self.path)
         self._saved = current
@@ -108,7 +112,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--reset-passwords", action="store_true",
+            "--reset-passwords",
+            action="store_true",
             help="Give a new password to demo accounts whose password is not the stored one.",
         )
 
@@ -138,18 +143,27 @@ class Command(BaseCommand):
         if user is None:
             creds.setdefault("password", _new_password())
             user = User.objects.create_user(
-                email=spec.email, password=creds["password"], first_name=spec.first_name,
-                last_name=spec.last_name, is_staff=True, is_superuser=spec.superuser,
+                email=spec.email,
+                password=creds["password"],
+                first_name=spec.first_name,
+                last_name=spec.last_name,
+                is_staff=True,
+                is_superuser=spec.superuser,
             )
             creds["password_hash"] = user.password
             Profile.objects.get_or_create(user=user)
             Preferences.objects.get_or_create(user=user)
             user.groups.add(group)
             auditing.record_audit(
-                action="user.created_by_staff", actor=None, target=user, metadata=AUDIT_METADATA,
+                action="user.created_by_staff",
+                actor=None,
+                target=user,
+                metadata=AUDIT_METADATA,
                 changes={
-                    "email": {"after": user.email}, "roles": {"after": [spec.role]},
-                    "is_staff": {"after": True}, "is_superuser": {"after": spec.superuser},
+                    "email": {"after": user.email},
+                    "roles": {"after": [spec.role]},
+                    "is_staff": {"after": True},
+                    "is_superuser": {"after": spec.superuser},
                 },
             )
             self.created += 1
@@ -160,15 +174,20 @@ class Command(BaseCommand):
                 user.groups.add(group)
                 User.objects.filter(pk=user.pk).update(is_staff=True)
                 auditing.record_audit(
-                    action="user.roles_changed", actor=None, target=user, metadata=AUDIT_METADATA,
+                    action="user.roles_changed",
+                    actor=None,
+                    target=user,
+                    metadata=AUDIT_METADATA,
                     changes={"roles": {"before": before, "after": sorted({*before, spec.role})}},
                 )
         device = self._ensure_totp(user, creds)
         secret = b32encode(device.bin_key).decode("ascii")
         return {
             "role": spec.role + (" (superuser)" if user.is_superuser else ""),
-            "email": user.email, "password": creds.get("password"),
-            "totp_secret": secret, "otpauth_uri": device.config_url,
+            "email": user.email,
+            "password": creds.get("password"),
+            "totp_secret": secret,
+            "otpauth_uri": device.config_url,
         }
 
     def _ensure_totp(self, user: User, creds: dict) -> TOTPDevice:
@@ -206,8 +225,10 @@ class Command(BaseCommand):
             with transaction.atomic():
                 creds.setdefault("password", _new_password())
                 user = services.user_register(
-                    email=spec.email, password=creds["password"],
-                    first_name=spec.first_name, last_name=spec.last_name,
+                    email=spec.email,
+                    password=creds["password"],
+                    first_name=spec.first_name,
+                    last_name=spec.last_name,
                 )
                 services.profile_update(user=user, data=dict(spec.profile))
             creds["password_hash"] = user.password
@@ -223,8 +244,10 @@ class Command(BaseCommand):
         out = self.stdout.write
         unknown = "(not known: changed since it was made; run load_demo_data --reset-passwords)"
         total = len(staff_rows) + len(customer_rows)
-        out(f"Demo data: {self.created} account(s) created, {total - self.created} already there. "
-            f"Credentials are kept in {path}.")
+        out(
+            f"Demo data: {self.created} account(s) created, {total - self.created} already there. "
+            f"Credentials are kept in {path}."
+        )
         out("")
         out("Staff console (/admin/): sign in with the e-mail, the password and the 6-digit code an")
         out("authenticator app shows for the TOTP secret (or: scripts/totp EMAIL).")

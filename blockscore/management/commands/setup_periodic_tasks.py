@@ -22,7 +22,9 @@ class Command(BaseCommand):
             if was_created:
                 created += 1
                 continue
-            changed = task.task != spec["task"] or task.crontab_id != schedule.pk or task.description != spec["description"]
+            changed = (
+                task.task != spec["task"] or task.crontab_id != schedule.pk or task.description != spec["description"]
+            )
             if changed:
                 task.task, task.crontab, task.description = spec["task"], schedule, spec["description"]
                 task.interval = None
