@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from audit.models import AuditChainHead, AuditEvent, SecurityEvent
+from blockscore.admin import ReadOnlyAdmin
 
 
 def _pretty_json(value) -> str:
@@ -20,20 +21,6 @@ def _pretty_json(value) -> str:
         '<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
         json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str),
     )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    actions = None
-    show_full_result_count = False  # a COUNT(*) over the whole log on every page is wasted work
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditEvent)

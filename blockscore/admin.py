@@ -3,8 +3,24 @@ from django.contrib import admin
 from blockscore.models import JobRun
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Console pages for records nobody adds, edits or deletes by hand (audit, job runs)."""
+
+    actions = None
+    show_full_result_count = False  # a COUNT(*) over a whole log on every page is wasted work
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
+class JobRunAdmin(ReadOnlyAdmin):
     list_display = ["name", "status", "started_at", "finished_at", "duration", "counts"]
     list_filter = ["name", "status", "started_at"]
     search_fields = ["name", "task_id", "error"]
@@ -15,12 +31,3 @@ class JobRunAdmin(admin.ModelAdmin):
     def duration(self, obj):
         seconds = obj.duration_seconds
         return "" if seconds is None else f"{seconds:.2f}"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
