@@ -304,18 +304,6 @@ class AdminUsersView(CsvExportMixin, generics.ListAPIView):
     ordering_fields = ["date_joined", "email", "last_login"]
     ordering = ["-date_joined"]
     csv_name = "users"
-    csv_columns = [
-        ("id", lambda u: u.public_id),
-        ("email", lambda u: u.email),
-        ("first_name", lambda u: u.first_name),
-        ("last_name", lambda u: u.last_name),
-        ("roles", lambda u: ";".join(sorted(g.name for g in u.groups.all()))),
-        ("is_active", lambda u: u.is_active),
-        ("is_staff", lambda u: u.is_staff),
-        ("email_verified", lambda u: u.email_verified_at is not None),
-        ("date_joined", lambda u: u.date_joined),
-        ("last_login", lambda u: u.last_login),
-    ]
 
     def get_queryset(self):
         return (

@@ -9,7 +9,6 @@ from django import forms
 from django_filters import rest_framework as filters
 from rest_framework import generics
 
-from audit import chain
 from audit.api import serializers as s
 from audit.events import AUDIT_ACTIONS
 from audit.models import AuditEvent, SecurityEvent
@@ -36,14 +35,6 @@ class SequenceFilter(filters.NumberFilter):
 
 def _action_choices():
     return sorted((name, name) for name in AUDIT_ACTIONS)
-
-
-def _json_cell(value) -> str:
-    return chain.canonical_json(value)
-
-
-def _public_id(user):
-    return user.public_id if user is not None else ""
 
 
 class SecurityEventFilter(filters.FilterSet):
@@ -103,18 +94,6 @@ class SecurityLogsView(_StaffReadOnlyList):
     ordering_fields = ["created_at", "event_type"]
     ordering = ["-created_at", "-id"]
     csv_name = "security-logs"
-    csv_columns = [
-        ("id", lambda e: e.pk),
-        ("created_at", lambda e: e.created_at),
-        ("event_type", lambda e: e.event_type),
-        ("severity", lambda e: e.severity),
-        ("user", lambda e: _public_id(e.user)),
-        ("email", lambda e: e.email),
-        ("ip", lambda e: e.ip),
-        ("user_agent", lambda e: e.user_agent),
-        ("request_id", lambda e: e.request_id),
-        ("details", lambda e: _json_cell(e.details)),
-    ]
 
     def get_queryset(self):
         return SecurityEvent.objects.select_related("user")
@@ -135,22 +114,6 @@ class AuditHistoryView(_StaffReadOnlyList):
     ordering_fields = ["sequence", "occurred_at"]
     ordering = ["-sequence"]
     csv_name = "audit-history"
-    csv_columns = [
-        ("sequence", lambda e: e.sequence),
-        ("occurred_at", lambda e: e.occurred_at),
-        ("actor", lambda e: _public_id(e.actor)),
-        ("actor_repr", lambda e: e.actor_repr),
-        ("action", lambda e: e.action),
-        ("target_type", lambda e: e.target_type),
-        ("target_id", lambda e: e.target_id),
-        ("changes", lambda e: _json_cell(e.changes)),
-        ("metadata", lambda e: _json_cell(e.metadata)),
-        ("ip", lambda e: e.ip),
-        ("user_agent", lambda e: e.user_agent),
-        ("request_id", lambda e: e.request_id),
-        ("prev_hash", lambda e: e.prev_hash),
-        ("hash", lambda e: e.hash),
-    ]
 
     def get_queryset(self):
         return AuditEvent.objects.select_related("actor")
