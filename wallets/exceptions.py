@@ -1,0 +1,41 @@
+from blockscore.exceptions import Conflict, DomainError, ValidationFailed
+
+
+class InsufficientFunds(DomainError):
+    code = "insufficient_funds"
+    status_code = 422
+    default_detail = "The wallet does not have enough available funds."
+
+
+class AccountNotActive(DomainError):
+    code = "account_not_active"
+    status_code = 422
+    default_detail = "The account is frozen or closed."
+
+
+class UnbalancedEntry(ValueError):
+    """Postings that do not sum to zero per currency: a programming error, never user input."""
+
+
+class EntryAlreadyReversed(Conflict):
+    code = "entry_already_reversed"
+    default_detail = "This entry has already been reversed."
+
+
+class CannotReverseReversal(ValidationFailed):
+    code = "cannot_reverse_reversal"
+    default_detail = "A reversal cannot itself be reversed; post a new entry instead."
+
+
+class IdempotencyMismatch(Conflict):
+    code = "idempotency_key_reused"
+    status_code = 422
+    default_detail = "This idempotency key was already used for a different entry."
+
+
+class TransferRefused(DomainError):
+    """Raised by a registered pre-transfer check; ``code`` says which rule refused."""
+
+    code = "transfer_refused"
+    status_code = 422
+    default_detail = "The transfer is not allowed."

@@ -1,0 +1,174 @@
+"""Posting journal entries: the only way money moves.
+
+``entry_post`` writes one balanced entry in one transaction:
+
+1. The lines are checked before anything is locked: at least two, none zero, each at
+   its account's currency scale (callers quantize; the ledger never rounds), and the
+   amounts sum to zero per currency.
+2. The accounts are locked with SELECT ... FOR UPDATE in ascending id order, so two
+   entries touching the same accounts queue instead of deadlocking.
+3. Under the locks: an idempotency key already used returns its entry (or refuses a
+   different one); frozen or closed accounts refuse; a customer wallet may not end below
+   its held amount when debited.
+4. The entry, its postings (with each account's balance after them) and the new
+   balances are written, and an audit event is appended, all in the same transaction.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.services import audit_event_record
+from blockscore import money
+from wallets import exceptions
+from wallets.models import JournalEntry, LedgerAccount, Posting
+
+
+@dataclass(frozen=True)
+class Line:
+    account: LedgerAccount
+    amount: Decimal
+
+
+def _validate(lines: list[Line]) -> None:
+    if len(lines) < 2:
+        raise exceptions.UnbalancedEntry("an entry needs at least two postings")
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        if not isinstance(line.amount, Decimal):
+            raise TypeError(f"posting amounts must be Decimal, not {type(line.amount).__name__}")
+        try:
+            amount = money.exact(line.amount, line.account.currency)
+        except money.LossyAmount as exc:
+            raise exceptions.UnbalancedEntry(str(exc)) from exc
+        if amount == 0:
+            raise exceptions.UnbalancedEntry("a posting may not be zero")
+        totals[line.account.currency] += amount
+    unbalanced = {code: total for code, total in totals.items() if total != 0}
+    if unbalanced:
+        raise exceptions.UnbalancedEntry(f"postings do not sum to zero: {unbalanced}")
+
+
+def _same_entry(entry: JournalEntry, kind: str, lines: list[Line]) -> bool:
+    stored = sorted((p.account_id, p.amount) for p in entry.postings.all())
+    asked = sorted((line.account.pk, money.exact(line.amount, line.account.currency)) for line in lines)
+    return entry.kind == kind and stored == asked
+
+
+def _lock(account_ids) -> dict[int, LedgerAccount]:
+    accounts = LedgerAccount.objects.select_for_update().filter(pk__in=sorted(account_ids)).order_by("pk")
+    return {account.pk: account for account in accounts}
+
+
+def entry_post(
+    *,
+    kind: str,
+    lines: list[Line],
+    memo: str = "",
+    initiator=None,
+    idempotency_key: str | None = None,
+    metadata: dict | None = None,
+    reverses: JournalEntry | None = None,
+    allow_inactive: bool = False,
+) -> JournalEntry:
+    """Post one balanced journal entry; see the module docstring for the rules it keeps."""
+    _validate(lines)
+    with transaction.atomic():
+        accounts = _lock({line.account.pk for line in lines})
+        if idempotency_key:
+            existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                if not _same_entry(existing, kind, lines):
+                    raise exceptions.IdempotencyMismatch()
+                return existing
+
+        deltas: dict[int, Decimal] = defaultdict(Decimal)
+        for line in lines:
+            deltas[line.account.pk] += line.amount
+        for account_id, delta in deltas.items():
+            account = accounts[account_id]
+            if account.status != LedgerAccount.Status.ACTIVE and not allow_inactive:
+                raise exceptions.AccountNotActive(
+                    f"Account {account.number} is {account.status}.", extra={"account": account.number}
+                )
+            if account.is_customer_wallet and delta < 0 and account.balance + delta < account.held:
+                raise exceptions.InsufficientFunds(extra={"account": account.number})
+
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                entry = JournalEntry.objects.create(
+                    kind=kind,
+                    memo=memo[:280],
+                    initiator=initiator if getattr(initiator, "is_authenticated", False) else None,
+                    idempotency_key=idempotency_key or None,
+                    metadata=metadata or {},
+                    reverses=reverses,
+                    posted_at=now,
+                )
+        except IntegrityError as exc:
+            if reverses is not None and JournalEntry.objects.filter(reverses=reverses).exists():
+                raise exceptions.EntryAlreadyReversed() from exc
+            raise
+
+        running = {account_id: account.balance for account_id, account in accounts.items()}
+        postings = []
+        for line in lines:
+            running[line.account.pk] += line.amount
+            postings.append(
+                Posting(
+                    entry=entry,
+                    account_id=line.account.pk,
+                    currency=line.account.currency,
+                    amount=line.amount,
+                    balance_after=running[line.account.pk],
+                    posted_at=now,
+                )
+            )
+        Posting.objects.bulk_create(postings)
+        for account_id in deltas:
+            accounts[account_id].balance = running[account_id]
+        LedgerAccount.objects.bulk_update([accounts[account_id] for account_id in deltas], ["balance"])
+
+        audit_event_record(
+            action="ledger.entry_posted",
+            actor=initiator,
+            target=entry,
+            metadata={
+                "kind": kind,
+                "postings": [
+                    {
+                        "account": accounts[line.account.pk].number,
+                        "amount": money.format_amount(line.amount, line.account.currency),
+                        "currency": line.account.currency,
+                    }
+                    for line in lines
+                ],
+                **({"reverses": str(reverses.public_id)} if reverses else {}),
+            },
+        )
+    return entry
+
+
+def entry_reverse(
+    *, entry: JournalEntry, initiator, memo: str = "", idempotency_key: str | None = None
+) -> JournalEntry:
+    """Post the mirror image of ``entry``; an entry is reversed at most once."""
+    if entry.kind == JournalEntry.Kind.REVERSAL:
+        raise exceptions.CannotReverseReversal()
+    if JournalEntry.objects.filter(reverses=entry).exists():
+        raise exceptions.EntryAlreadyReversed()
+    lines = [
+        Line(account=posting.account, amount=-posting.amount) for posting in entry.postings.select_related("account")
+    ]
+    return entry_post(
+        kind=JournalEntry.Kind.REVERSAL,
+        lines=lines,
+        memo=memo or f"Reversal of {entry.public_id}",
+        initiator=initiator,
+        idempotency_key=idempotency_key,
+        reverses=entry,
+    )
