@@ -3,7 +3,8 @@
 - ``CURRENCIES`` knows each supported currency's exponent (JPY 0, USD 2, KWD 3, BTC 8).
 - ``parse_amount`` is the strict gate for amounts coming from outside (API strings):
   no floats, no NaN/Infinity, no exponent notation, no more places than the currency
-  has, positive, and within ``MAX_AMOUNT``.
+  has, positive, and below ``MAX_MINOR_UNITS``.
+- The ledger stores amounts as whole minor units (``to_minor_units``/``from_minor_units``).
 - ``quantize`` rounds a computed amount (interest, FX) to the currency's minor unit with
   the one rounding mode of the platform, ``ROUNDING`` = ROUND_HALF_EVEN (banker's
   rounding: halves go to the even neighbour, so rounding errors do not drift one way
@@ -18,8 +19,9 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from blockscore.exceptions import ValidationFailed
 
 ROUNDING = ROUND_HALF_EVEN
-# Wide enough for any real balance (10^18 major units), small enough for NUMERIC(30, 8).
-MAX_AMOUNT = Decimal("1000000000000000000")
+# The largest amount one request may carry, in minor units (10^13 USD, 10^7 BTC): far above
+# any real payment, and far below what a BIGINT balance can hold (9.2 * 10^18).
+MAX_MINOR_UNITS = 10**15
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def parse_amount(value, code: str, *, allow_zero: bool = False) -> Decimal:
         raise InvalidAmount(f"{cur.code} amounts have at most {cur.exponent} decimal places.")
     if amount < 0 or (amount == 0 and not allow_zero):
         raise InvalidAmount("The amount must be greater than zero.")
-    if amount >= MAX_AMOUNT:
+    if amount.scaleb(cur.exponent) >= MAX_MINOR_UNITS:
         raise InvalidAmount("The amount is too large.")
     return amount.quantize(cur.minor_unit)
 

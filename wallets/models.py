@@ -14,7 +14,10 @@ Invariants (kept by wallets.services.ledger, and on PostgreSQL also by the datab
 - Customer wallets never go below zero (a CHECK constraint on every database);
   system accounts may, where that is their nature (a clearing account is negative by
   what the rail owes us).
-- Amounts are stored as NUMERIC(30, 8) and always at their currency's scale.
+- Amounts are stored as whole numbers of the currency's minor unit (cents, satoshis,
+  fils) in BIGINT columns: exact on every database (SQLite would store NUMERIC as a
+  64-bit float) and summed exactly in SQL. Code reads them as ``Decimal`` through the
+  ``balance``/``held``/``amount`` properties; only the ledger services write them.
 
 On PostgreSQL, migrations also install (SQL beside them): a deferred constraint trigger
 that refuses an unbalanced entry at commit, and triggers that refuse UPDATE and DELETE
@@ -27,9 +30,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from blockscore import money
 from blockscore.money import CURRENCIES
 
-AMOUNT = {"max_digits": 30, "decimal_places": 8}
 CURRENCY_CHOICES = [(code, f"{code} ({c.name})") for code, c in sorted(CURRENCIES.items())]
 
 
@@ -77,18 +80,18 @@ class LedgerAccount(models.Model):
     rail = models.CharField(max_length=32, blank=True, help_text="For clearing accounts: the payment rail.")
     name = models.CharField(max_length=120, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE, db_index=True)
-    balance = models.DecimalField(**AMOUNT, default=0)
-    held = models.DecimalField(**AMOUNT, default=0, help_text="Reserved by pending withdrawals.")
+    balance_minor = models.BigIntegerField(default=0, help_text="Balance in minor units.")
+    held_minor = models.BigIntegerField(default=0, help_text="Reserved by pending withdrawals, in minor units.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(kind="customer_wallet") | Q(balance__gte=0),
+                condition=~Q(kind="customer_wallet") | Q(balance_minor__gte=0),
                 name="wallets_customer_balance_not_negative",
             ),
-            models.CheckConstraint(condition=Q(held__gte=0), name="wallets_held_not_negative"),
+            models.CheckConstraint(condition=Q(held_minor__gte=0), name="wallets_held_not_negative"),
             models.CheckConstraint(
                 condition=Q(kind="customer_wallet", owner__isnull=False)
                 | (~Q(kind="customer_wallet") & Q(owner__isnull=True)),
@@ -114,8 +117,16 @@ class LedgerAccount(models.Model):
         return self.kind == self.Kind.CUSTOMER_WALLET
 
     @property
+    def balance(self):
+        return money.from_minor_units(self.balance_minor, self.currency)
+
+    @property
+    def held(self):
+        return money.from_minor_units(self.held_minor, self.currency)
+
+    @property
     def available(self):
-        return self.balance - self.held
+        return money.from_minor_units(self.balance_minor - self.held_minor, self.currency)
 
 
 class JournalEntry(models.Model):
@@ -158,14 +169,22 @@ class Posting(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings")
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    amount = models.DecimalField(**AMOUNT, help_text="The change to the account's balance (signed).")
-    balance_after = models.DecimalField(**AMOUNT)
+    amount_minor = models.BigIntegerField(help_text="The change to the account's balance, in minor units (signed).")
+    balance_after_minor = models.BigIntegerField(help_text="The account's balance right after this posting.")
     posted_at = models.DateTimeField(db_index=True)
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["account", "posted_at", "id"])]
-        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="wallets_posting_not_zero")]
+        constraints = [models.CheckConstraint(condition=~Q(amount_minor=0), name="wallets_posting_not_zero")]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} on {self.account_id}"
+
+    @property
+    def amount(self):
+        return money.from_minor_units(self.amount_minor, self.currency)
+
+    @property
+    def balance_after(self):
+        return money.from_minor_units(self.balance_after_minor, self.currency)

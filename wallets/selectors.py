@@ -1,13 +1,12 @@
 """Reads of the ledger that more than one caller needs."""
 
-from decimal import Decimal
-
-from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models import BigIntegerField, Count, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from blockscore.money import from_minor_units
 from wallets.models import LedgerAccount, Posting
 
-_ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=30, decimal_places=8))
+_ZERO = Value(0, output_field=BigIntegerField())
 
 
 def ledger_problems(*, limit: int = 50) -> list[str]:
@@ -22,26 +21,30 @@ def ledger_problems(*, limit: int = 50) -> list[str]:
         Posting.objects.filter(account=OuterRef("pk"))
         .order_by()
         .values("account")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum("amount_minor"))
         .values("total")
     )
     drifted = (
         LedgerAccount.objects.annotate(posted=Coalesce(Subquery(posted), _ZERO))
-        .exclude(balance=F("posted"))
-        .values_list("number", "balance", "posted")[:limit]
+        .exclude(balance_minor=F("posted"))
+        .values_list("number", "currency", "balance_minor", "posted")[:limit]
     )
     problems += [
-        f"account {number}: stored balance {balance} but postings sum to {total}" for number, balance, total in drifted
+        f"account {number}: stored balance {from_minor_units(balance, cur)} but postings sum to "
+        f"{from_minor_units(total, cur)}"
+        for number, cur, balance, total in drifted
     ]
 
     unbalanced = (
         Posting.objects.order_by()
         .values("entry__public_id", "currency")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum("amount_minor"))
         .exclude(total=0)[:limit]
     )
     problems += [
-        f"entry {row['entry__public_id']}: {row['currency']} postings sum to {row['total']}" for row in unbalanced
+        f"entry {row['entry__public_id']}: {row['currency']} postings sum to "
+        f"{from_minor_units(row['total'], row['currency'])}"
+        for row in unbalanced
     ]
 
     short = Posting.objects.order_by().values("entry__public_id").annotate(n=Count("id")).filter(n__lt=2)[:limit]
@@ -54,11 +57,17 @@ def ledger_problems(*, limit: int = 50) -> list[str]:
         f"posting {pk}: currency {cur} on account {number} of another currency" for pk, cur, number in mismatched
     ]
 
-    negative = LedgerAccount.objects.filter(kind=LedgerAccount.Kind.CUSTOMER_WALLET, balance__lt=0).values_list(
-        "number", "balance"
+    negative = LedgerAccount.objects.filter(kind=LedgerAccount.Kind.CUSTOMER_WALLET, balance_minor__lt=0).values_list(
+        "number", "currency", "balance_minor"
     )[:limit]
-    problems += [f"account {number}: customer wallet below zero ({balance})" for number, balance in negative]
+    problems += [
+        f"account {number}: customer wallet below zero ({from_minor_units(balance, cur)})"
+        for number, cur, balance in negative
+    ]
 
-    books = LedgerAccount.objects.order_by().values("currency").annotate(total=Sum("balance")).exclude(total=0)
-    problems += [f"books in {row['currency']} net to {row['total']}, not zero" for row in books]
+    books = LedgerAccount.objects.order_by().values("currency").annotate(total=Sum("balance_minor")).exclude(total=0)
+    problems += [
+        f"books in {row['currency']} net to {from_minor_units(row['total'], row['currency'])}, not zero"
+        for row in books
+    ]
     return problems

@@ -101,3 +101,11 @@ def test_quantize_is_idempotent_and_within_half_a_unit(code, value):
 
     assert money.quantize(once, code) == once
     assert abs(once - value) <= money.currency(code).minor_unit / 2
+
+
+def test_amounts_beyond_the_request_cap_are_refused_per_currency():
+    assert money.parse_amount("9999999.99999999", "BTC") == Decimal("9999999.99999999")
+    with pytest.raises(money.InvalidAmount):
+        money.parse_amount("10000000", "BTC")
+    with pytest.raises(money.InvalidAmount):
+        money.parse_amount("1000000000000000", "JPY")

@@ -9,8 +9,8 @@ DECLARE
 BEGIN
     SELECT string_agg(currency || ' ' || total::text, ', ') INTO offending
     FROM (
-        SELECT currency, SUM(amount) AS total FROM wallets_posting
-        WHERE entry_id = NEW.entry_id GROUP BY currency HAVING SUM(amount) <> 0
+        SELECT currency, SUM(amount_minor) AS total FROM wallets_posting
+        WHERE entry_id = NEW.entry_id GROUP BY currency HAVING SUM(amount_minor) <> 0
     ) AS unbalanced;
     IF offending IS NOT NULL THEN
         RAISE EXCEPTION 'journal entry % does not balance: %', NEW.entry_id, offending

@@ -33,28 +33,32 @@ class Line:
     amount: Decimal
 
 
-def _validate(lines: list[Line]) -> None:
+def _to_units(lines: list[Line]) -> list[tuple[LedgerAccount, int]]:
+    """The lines in minor units, after checking that they make a balanced entry."""
     if len(lines) < 2:
         raise exceptions.UnbalancedEntry("an entry needs at least two postings")
-    totals: dict[str, Decimal] = defaultdict(Decimal)
+    units: list[tuple[LedgerAccount, int]] = []
+    totals: dict[str, int] = defaultdict(int)
     for line in lines:
         if not isinstance(line.amount, Decimal):
             raise TypeError(f"posting amounts must be Decimal, not {type(line.amount).__name__}")
         try:
-            amount = money.exact(line.amount, line.account.currency)
+            amount = money.to_minor_units(line.amount, line.account.currency)
         except money.LossyAmount as exc:
             raise exceptions.UnbalancedEntry(str(exc)) from exc
         if amount == 0:
             raise exceptions.UnbalancedEntry("a posting may not be zero")
+        units.append((line.account, amount))
         totals[line.account.currency] += amount
     unbalanced = {code: total for code, total in totals.items() if total != 0}
     if unbalanced:
-        raise exceptions.UnbalancedEntry(f"postings do not sum to zero: {unbalanced}")
+        raise exceptions.UnbalancedEntry(f"postings do not sum to zero (minor units): {unbalanced}")
+    return units
 
 
-def _same_entry(entry: JournalEntry, kind: str, lines: list[Line]) -> bool:
-    stored = sorted((p.account_id, p.amount) for p in entry.postings.all())
-    asked = sorted((line.account.pk, money.exact(line.amount, line.account.currency)) for line in lines)
+def _same_entry(entry: JournalEntry, kind: str, units: list[tuple[LedgerAccount, int]]) -> bool:
+    stored = sorted(entry.postings.values_list("account_id", "amount_minor"))
+    asked = sorted((account.pk, amount) for account, amount in units)
     return entry.kind == kind and stored == asked
 
 
@@ -75,26 +79,26 @@ def entry_post(
     allow_inactive: bool = False,
 ) -> JournalEntry:
     """Post one balanced journal entry; see the module docstring for the rules it keeps."""
-    _validate(lines)
+    units = _to_units(lines)
     with transaction.atomic():
-        accounts = _lock({line.account.pk for line in lines})
+        accounts = _lock({account.pk for account, _ in units})
         if idempotency_key:
             existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
-                if not _same_entry(existing, kind, lines):
+                if not _same_entry(existing, kind, units):
                     raise exceptions.IdempotencyMismatch()
                 return existing
 
-        deltas: dict[int, Decimal] = defaultdict(Decimal)
-        for line in lines:
-            deltas[line.account.pk] += line.amount
+        deltas: dict[int, int] = defaultdict(int)
+        for account, amount in units:
+            deltas[account.pk] += amount
         for account_id, delta in deltas.items():
             account = accounts[account_id]
             if account.status != LedgerAccount.Status.ACTIVE and not allow_inactive:
                 raise exceptions.AccountNotActive(
                     f"Account {account.number} is {account.status}.", extra={"account": account.number}
                 )
-            if account.is_customer_wallet and delta < 0 and account.balance + delta < account.held:
+            if account.is_customer_wallet and delta < 0 and account.balance_minor + delta < account.held_minor:
                 raise exceptions.InsufficientFunds(extra={"account": account.number})
 
         now = timezone.now()
@@ -114,24 +118,24 @@ def entry_post(
                 raise exceptions.EntryAlreadyReversed() from exc
             raise
 
-        running = {account_id: account.balance for account_id, account in accounts.items()}
+        running = {account_id: account.balance_minor for account_id, account in accounts.items()}
         postings = []
-        for line in lines:
-            running[line.account.pk] += line.amount
+        for account, amount in units:
+            running[account.pk] += amount
             postings.append(
                 Posting(
                     entry=entry,
-                    account_id=line.account.pk,
-                    currency=line.account.currency,
-                    amount=line.amount,
-                    balance_after=running[line.account.pk],
+                    account_id=account.pk,
+                    currency=account.currency,
+                    amount_minor=amount,
+                    balance_after_minor=running[account.pk],
                     posted_at=now,
                 )
             )
         Posting.objects.bulk_create(postings)
         for account_id in deltas:
-            accounts[account_id].balance = running[account_id]
-        LedgerAccount.objects.bulk_update([accounts[account_id] for account_id in deltas], ["balance"])
+            accounts[account_id].balance_minor = running[account_id]
+        LedgerAccount.objects.bulk_update([accounts[account_id] for account_id in deltas], ["balance_minor"])
 
         audit_event_record(
             action="ledger.entry_posted",

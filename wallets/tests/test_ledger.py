@@ -28,7 +28,7 @@ def test_a_deposit_is_one_balanced_entry_with_running_balances():
 
     clearing = system_account(LedgerAccount.Kind.CLEARING, "USD", rail="bank_transfer")
     assert balances(wallet, clearing) == [D("125.50"), D("-125.50")]
-    assert [p.amount for p in entry.postings.order_by("amount")] == [D("-100.00"), D("100.00")]
+    assert [p.amount for p in entry.postings.order_by("amount_minor")] == [D("-100.00"), D("100.00")]
     assert Posting.objects.filter(account=wallet).order_by("id").last().balance_after == D("125.50")
     assert AuditEvent.objects.filter(action="ledger.entry_posted", target_id=str(entry.public_id)).exists()
     assert ledger_problems() == []
@@ -87,7 +87,7 @@ def test_a_customer_wallet_cannot_go_below_zero():
 
 def test_held_funds_are_not_available():
     source, destination = funded_wallet("30.00"), funded_wallet("0")
-    LedgerAccount.objects.filter(pk=source.pk).update(held=D("20.00"))
+    LedgerAccount.objects.filter(pk=source.pk).update(held_minor=2000)
 
     with pytest.raises(exceptions.InsufficientFunds):
         move(source, destination, "10.01")
@@ -187,7 +187,7 @@ def test_verify_ledger_is_clean_then_names_a_drifted_balance():
     wallet = funded_wallet("30.00")
     call_command("verify_ledger")
 
-    LedgerAccount.objects.filter(pk=wallet.pk).update(balance=D("31.00"))
+    LedgerAccount.objects.filter(pk=wallet.pk).update(balance_minor=3100)
 
     with pytest.raises(CommandError):
         call_command("verify_ledger")
@@ -202,15 +202,15 @@ def test_verify_ledger_names_an_unbalanced_entry():
         entry=entry,
         account=wallet,
         currency="USD",
-        amount=D("1.00"),
-        balance_after=D("31.00"),
+        amount_minor=100,
+        balance_after_minor=3100,
         posted_at=entry.posted_at,
     )
-    LedgerAccount.objects.filter(pk=wallet.pk).update(balance=D("31.00"))
+    LedgerAccount.objects.filter(pk=wallet.pk).update(balance_minor=3100)
 
     problems = ledger_problems()
 
-    assert any(str(entry.public_id) in p and "sum to 1" in p for p in problems)
+    assert any(str(entry.public_id) in p and "sum to 1.00" in p for p in problems)
     assert any("net to" in p for p in problems)
 
 
@@ -220,4 +220,4 @@ def test_the_database_refuses_a_negative_customer_balance():
     wallet = funded_wallet("5.00")
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        LedgerAccount.objects.filter(pk=wallet.pk).update(balance=D("-0.01"))
+        LedgerAccount.objects.filter(pk=wallet.pk).update(balance_minor=-1)

@@ -33,8 +33,8 @@ class TestDatabaseGuards:
                 entry=entry,
                 account=wallet,
                 currency="USD",
-                amount=D("5"),
-                balance_after=D("15"),
+                amount_minor=500,
+                balance_after_minor=1500,
                 posted_at=entry.posted_at,
             )
             with connection.cursor() as cursor:
@@ -45,7 +45,7 @@ class TestDatabaseGuards:
         posting = Posting.objects.first()
 
         for statement in (
-            f"UPDATE wallets_posting SET amount = 99 WHERE id = {posting.pk}",
+            f"UPDATE wallets_posting SET amount_minor = 99 WHERE id = {posting.pk}",
             f"DELETE FROM wallets_posting WHERE id = {posting.pk}",
             f"UPDATE wallets_journalentry SET memo = 'x' WHERE id = {posting.entry_id}",
             f"DELETE FROM wallets_journalentry WHERE id = {posting.entry_id}",
@@ -63,8 +63,8 @@ class TestDatabaseGuards:
                 entry=entry,
                 account=wallet,
                 currency="EUR",
-                amount=D("1"),
-                balance_after=D("1"),
+                amount_minor=100,
+                balance_after_minor=100,
                 posted_at=entry.posted_at,
             )
 
@@ -73,7 +73,7 @@ class TestDatabaseGuards:
 
         with pytest.raises(IntegrityError, match="wallets_customer_balance_not_negative"), transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute("UPDATE wallets_ledgeraccount SET balance = -1 WHERE id = %s", [wallet.pk])
+                cursor.execute("UPDATE wallets_ledgeraccount SET balance_minor = -1 WHERE id = %s", [wallet.pk])
 
 
 @postgres_only
@@ -114,10 +114,7 @@ def test_opposing_transfers_never_deadlock():
     results = run_in_parallel(8, ping_pong)
 
     assert results == ["ok"] * 8, results
-    assert sorted(LedgerAccount.objects.filter(pk__in=[a.pk, b.pk]).values_list("balance", flat=True)) == [
-        D("1000.00"),
-        D("1000.00"),
-    ]
+    assert sorted(a.balance for a in LedgerAccount.objects.filter(pk__in=[a.pk, b.pk])) == [D("1000.00")] * 2
     call_command("verify_ledger")
 
 
@@ -130,6 +127,7 @@ def test_bank_random_transfers_keep_the_total_and_every_acknowledged_transfer_ex
     wallets = [funded_wallet("100.00") for _ in range(20)]
     ids = [w.pk for w in wallets]
     total = D("2000.00")
+    total_minor = 200_000
     stop = threading.Event()
     snapshots: list[tuple[Decimal, Decimal]] = []
 
@@ -154,7 +152,7 @@ def test_bank_random_transfers_keep_the_total_and_every_acknowledged_transfer_ex
                     with connection.cursor() as cursor:
                         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                         cursor.execute(
-                            "SELECT COALESCE(SUM(balance), 0), COALESCE(MIN(balance), 0) "
+                            "SELECT COALESCE(SUM(balance_minor), 0), COALESCE(MIN(balance_minor), 0) "
                             "FROM wallets_ledgeraccount WHERE id = ANY(%s)",
                             [ids],
                         )
@@ -176,10 +174,10 @@ def test_bank_random_transfers_keep_the_total_and_every_acknowledged_transfer_ex
     assert not errors, f"seed {seed}: {errors[:3]}"
     acknowledged = [key for keys in results for key in keys]
     assert snapshots, "the readers took no snapshot"
-    assert all(sum_ == total and min_ >= 0 for sum_, min_ in snapshots), f"seed {seed}"
+    assert all(sum_ == total_minor and min_ >= 0 for sum_, min_ in snapshots), f"seed {seed}"
     assert JournalEntry.objects.filter(idempotency_key__in=acknowledged).count() == len(acknowledged), f"seed {seed}"
     assert JournalEntry.objects.filter(idempotency_key__startswith=f"bank:{seed}:").count() == len(acknowledged)
-    assert sum(LedgerAccount.objects.filter(pk__in=ids).values_list("balance", flat=True)) == total
+    assert sum(account.balance for account in LedgerAccount.objects.filter(pk__in=ids)) == total
     assert ledger_problems() == [], f"seed {seed}"
 
 
