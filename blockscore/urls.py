@@ -19,6 +19,7 @@ api_v1 = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("", include("accounts.api.urls")),
     path("", include("audit.api.urls")),
+    path("", include("wallets.api.urls")),
 ]
 
 urlpatterns = [

@@ -39,3 +39,8 @@ class TransferRefused(DomainError):
     code = "transfer_refused"
     status_code = 422
     default_detail = "The transfer is not allowed."
+
+
+class WalletExists(Conflict):
+    code = "wallet_exists"
+    default_detail = "You already have a wallet in this currency."

@@ -3,6 +3,7 @@
 from django.db.models import BigIntegerField, Count, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from blockscore import money
 from blockscore.money import from_minor_units
 from wallets.models import LedgerAccount, Posting
 
@@ -71,3 +72,52 @@ def ledger_problems(*, limit: int = 50) -> list[str]:
         for row in books
     ]
     return problems
+
+
+def wallets_of(user):
+    return LedgerAccount.objects.filter(owner=user, kind=LedgerAccount.Kind.CUSTOMER_WALLET).order_by("currency")
+
+
+def wallet_of(user, public_id) -> LedgerAccount:
+    """The user's own wallet, or NotFound (another customer's wallet is not found either)."""
+    from django.core.exceptions import ValidationError
+
+    from blockscore.exceptions import NotFound
+
+    try:
+        return wallets_of(user).get(public_id=public_id)
+    except (LedgerAccount.DoesNotExist, ValidationError, ValueError) as exc:
+        raise NotFound("No such wallet.") from exc
+
+
+def transactions_of(user):
+    return Posting.objects.filter(account__owner=user, account__kind=LedgerAccount.Kind.CUSTOMER_WALLET).select_related(
+        "entry", "account"
+    )
+
+
+def statement(wallet: LedgerAccount, *, start, end) -> dict:
+    """Opening and closing balance of ``wallet`` over [start, end), with every posting in it."""
+    before = Posting.objects.filter(account=wallet, posted_at__lt=start).order_by("-posted_at", "-id").first()
+    opening = before.balance_after_minor if before else 0
+    postings = list(
+        Posting.objects.filter(account=wallet, posted_at__gte=start, posted_at__lt=end)
+        .select_related("entry", "account")
+        .order_by("posted_at", "id")
+    )
+    total_in = sum(p.amount_minor for p in postings if p.amount_minor > 0)
+    total_out = -sum(p.amount_minor for p in postings if p.amount_minor < 0)
+    closing = postings[-1].balance_after_minor if postings else opening
+    cur = wallet.currency
+    return {
+        "wallet": wallet.public_id,
+        "number": wallet.number,
+        "currency": cur,
+        "period_start": start,
+        "period_end": end,
+        "opening_balance": money.format_amount(from_minor_units(opening, cur), cur),
+        "closing_balance": money.format_amount(from_minor_units(closing, cur), cur),
+        "total_in": money.format_amount(from_minor_units(total_in, cur), cur),
+        "total_out": money.format_amount(from_minor_units(total_out, cur), cur),
+        "transactions": postings,
+    }

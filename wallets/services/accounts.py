@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 
 from audit.services import audit_event_record
 from blockscore import money
+from wallets.exceptions import WalletExists
 from wallets.models import LedgerAccount, luhn_check_digit
 
 _PREFIX = {True: "1", False: "9"}  # customer wallets start with 1, system accounts with 9
@@ -59,6 +60,14 @@ def wallet_open(*, owner, currency: str) -> LedgerAccount:
     wallet = _create_with_number(kind=LedgerAccount.Kind.CUSTOMER_WALLET, owner=owner, currency=currency)
     audit_event_record(action="wallet.opened", actor=owner, target=wallet, changes={"currency": {"after": currency}})
     return wallet
+
+
+@transaction.atomic
+def wallet_create(*, owner, currency: str) -> LedgerAccount:
+    """Open a new wallet; a customer has one wallet per currency (WalletExists otherwise)."""
+    if LedgerAccount.objects.filter(kind=LedgerAccount.Kind.CUSTOMER_WALLET, owner=owner, currency=currency).exists():
+        raise WalletExists()
+    return wallet_open(owner=owner, currency=currency)
 
 
 @transaction.atomic

@@ -1,0 +1,66 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from blockscore import money
+from blockscore.api.serializers import StrictSerializer
+from wallets.models import CURRENCY_CHOICES, LedgerAccount, Posting
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "12.50"})
+class AmountField(serializers.Field):
+    """A Decimal amount sent as a string at its currency's scale."""
+
+    def __init__(self, currency_attr="currency", **kwargs):
+        kwargs.setdefault("read_only", True)
+        self.currency_attr = currency_attr
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        return (super().get_attribute(instance), getattr(instance, self.currency_attr))
+
+    def to_representation(self, value):
+        amount, currency = value
+        return money.format_amount(amount, currency)
+
+
+class WalletOutput(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    balance = AmountField(help_text="Posted balance.")
+    held = AmountField(help_text="Reserved by pending withdrawals.")
+    available = AmountField(help_text="Balance less holds: what can be spent now.")
+
+    class Meta:
+        model = LedgerAccount
+        fields = ["id", "number", "currency", "status", "balance", "held", "available", "created_at"]
+        read_only_fields = fields
+
+
+class WalletOpenInput(StrictSerializer):
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
+
+
+class TransactionOutput(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="entry.public_id", read_only=True)
+    wallet = serializers.UUIDField(source="account.public_id", read_only=True)
+    kind = serializers.CharField(source="entry.kind", read_only=True)
+    memo = serializers.CharField(source="entry.memo", read_only=True)
+    amount = AmountField(help_text="Signed: positive is money in, negative money out.")
+    balance_after = AmountField()
+
+    class Meta:
+        model = Posting
+        fields = ["id", "wallet", "kind", "memo", "currency", "amount", "balance_after", "posted_at"]
+        read_only_fields = fields
+
+
+class StatementOutput(serializers.Serializer):
+    wallet = serializers.UUIDField()
+    number = serializers.CharField()
+    currency = serializers.CharField()
+    period_start = serializers.DateTimeField()
+    period_end = serializers.DateTimeField()
+    opening_balance = serializers.CharField()
+    closing_balance = serializers.CharField()
+    total_in = serializers.CharField()
+    total_out = serializers.CharField()
+    transactions = TransactionOutput(many=True)

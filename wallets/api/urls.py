@@ -1,0 +1,11 @@
+from django.urls import path
+
+from wallets.api import views
+
+urlpatterns = [
+    path("wallets", views.WalletsView.as_view(), name="wallets"),
+    path("wallets/<uuid:wallet_id>", views.WalletDetailView.as_view(), name="wallet-detail"),
+    path("wallets/<uuid:wallet_id>/transactions", views.WalletTransactionsView.as_view(), name="wallet-transactions"),
+    path("wallets/<uuid:wallet_id>/statement", views.StatementView.as_view(), name="wallet-statement"),
+    path("transactions", views.TransactionsView.as_view(), name="transactions"),
+]
