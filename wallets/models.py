@@ -86,6 +86,7 @@ class LedgerAccount(models.Model):
 
     class Meta:
         ordering = ["id"]
+        permissions = [("freeze_ledgeraccount", "Can freeze and unfreeze accounts")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind="customer_wallet") | Q(balance_minor__gte=0),

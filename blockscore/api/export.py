@@ -7,6 +7,7 @@ Cells that a spreadsheet would run as a formula are prefixed with a quote.
 
 import csv
 import json
+import re
 from collections.abc import Iterable
 
 from django.http import StreamingHttpResponse
@@ -17,13 +18,15 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from blockscore import auditing
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A negative amount is data, not a formula: it stays a number in the spreadsheet.
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 def safe_cell(value) -> str:
     if value is None:
         return ""
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    if text.startswith(_FORMULA_START):
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
 

@@ -253,7 +253,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "wallets.models.LedgerAccount.Status",
+        "AccountKindEnum": "wallets.models.LedgerAccount.Kind",
+        "EntryKindEnum": "wallets.models.JournalEntry.Kind",
+    },
     # Problem responses and their headers are added per operation by blockscore.api.schema.AutoSchema.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

@@ -64,3 +64,47 @@ class StatementOutput(serializers.Serializer):
     total_in = serializers.CharField()
     total_out = serializers.CharField()
     transactions = TransactionOutput(many=True)
+
+
+class AdminWalletOutput(WalletOutput):
+    owner = serializers.UUIDField(source="owner.public_id", read_only=True, allow_null=True)
+    owner_email = serializers.EmailField(source="owner.email", read_only=True, allow_null=True)
+
+    class Meta(WalletOutput.Meta):
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "owner",
+            "owner_email",
+            "currency",
+            "rail",
+            "status",
+            "balance",
+            "held",
+            "available",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AdminTransactionOutput(TransactionOutput):
+    account_number = serializers.CharField(source="account.number", read_only=True)
+    account_kind = serializers.CharField(source="account.kind", read_only=True)
+    initiator = serializers.UUIDField(source="entry.initiator.public_id", read_only=True, allow_null=True, default=None)
+
+    class Meta(TransactionOutput.Meta):
+        fields = [
+            "id",
+            "wallet",
+            "account_number",
+            "account_kind",
+            "kind",
+            "memo",
+            "currency",
+            "amount",
+            "balance_after",
+            "initiator",
+            "posted_at",
+        ]
+        read_only_fields = fields

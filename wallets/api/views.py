@@ -14,10 +14,11 @@ from rest_framework.views import APIView
 from blockscore import money
 from blockscore.api.export import CsvExportMixin, csv_list_schema
 from blockscore.api.pagination import CursorPagination
+from blockscore.api.permissions import IsStaffWithMfa
 from blockscore.exceptions import ValidationFailed
 from wallets import selectors, services
 from wallets.api import serializers as s
-from wallets.models import JournalEntry, Posting
+from wallets.models import JournalEntry, LedgerAccount, Posting
 
 
 class WalletsView(generics.ListAPIView):
@@ -142,3 +143,48 @@ def _month_bounds(text: str | None) -> tuple[datetime, datetime]:
         start = datetime(now.year, now.month, 1, tzinfo=UTC)
     end = datetime(start.year + (start.month == 12), start.month % 12 + 1, 1, tzinfo=UTC)
     return start, end
+
+
+class AdminWalletFilter(filters.FilterSet):
+    owner_email = filters.CharFilter(field_name="owner__email", lookup_expr="icontains")
+    number = filters.CharFilter()
+    kind = filters.MultipleChoiceFilter(choices=LedgerAccount.Kind.choices)
+    status = filters.MultipleChoiceFilter(choices=LedgerAccount.Status.choices)
+    currency = filters.CharFilter()
+
+    class Meta:
+        model = LedgerAccount
+        fields: list = []
+
+
+@csv_list_schema(s.AdminWalletOutput, tags=["admin"], summary="(staff) Ledger accounts; `?format=csv` exports.")
+class AdminWalletsView(CsvExportMixin, generics.ListAPIView):
+    permission_classes = [IsStaffWithMfa]
+    required_permissions = ("wallets.view_ledgeraccount",)
+    throttle_scope = "staff"
+    serializer_class = s.AdminWalletOutput
+    filterset_class = AdminWalletFilter
+    ordering_fields = ["created_at", "balance_minor", "number"]
+    ordering = ["id"]
+    csv_name = "wallets"
+    queryset = LedgerAccount.objects.select_related("owner")
+
+
+class AdminTransactionFilter(TransactionFilter):
+    account_number = filters.CharFilter(field_name="account__number")
+    owner_email = filters.CharFilter(field_name="account__owner__email", lookup_expr="icontains")
+    account_kind = filters.MultipleChoiceFilter(field_name="account__kind", choices=LedgerAccount.Kind.choices)
+    entry = filters.UUIDFilter(field_name="entry__public_id")
+
+
+@csv_list_schema(s.AdminTransactionOutput, tags=["admin"], summary="(staff) Every posting; `?format=csv` exports.")
+class AdminTransactionsView(_TransactionList):
+    permission_classes = [IsStaffWithMfa]
+    required_permissions = ("wallets.view_posting",)
+    throttle_scope = "staff"
+    serializer_class = s.AdminTransactionOutput
+    filterset_class = AdminTransactionFilter
+    csv_name = "transactions"
+
+    def get_queryset(self):
+        return Posting.objects.select_related("entry__initiator", "account")
