@@ -44,3 +44,31 @@ class TransferRefused(DomainError):
 class WalletExists(Conflict):
     code = "wallet_exists"
     default_detail = "You already have a wallet in this currency."
+
+
+class RecipientNotFound(DomainError):
+    code = "recipient_not_found"
+    status_code = 422
+    default_detail = "No customer wallet matches this recipient."
+
+
+class TransferToSelf(ValidationFailed):
+    code = "transfer_to_self"
+    default_detail = "You cannot transfer to the same wallet."
+
+
+class CurrencyMismatch(ValidationFailed):
+    code = "currency_mismatch"
+    default_detail = "The recipient's wallet is in another currency."
+
+
+class WalletNotFound(DomainError):
+    code = "wallet_not_found"
+    status_code = 422
+    default_detail = "You have no wallet in this currency."
+
+
+class LimitExceeded(DomainError):
+    code = "limit_exceeded"
+    status_code = 422
+    default_detail = "The transfer is over your limit."

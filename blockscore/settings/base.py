@@ -212,6 +212,22 @@ THROTTLE_RATES = {
     "money": env_str("THROTTLE_MONEY", "60/minute"),
     "staff": env_str("THROTTLE_STAFF", "600/minute"),
 }
+# Transfer limits per currency, "CUR=per_transfer/per_day" (major units), comma-separated.
+# KYC tiers tighten them per customer through the ledger's pre-transfer check registry.
+TRANSFER_LIMITS = {
+    code: (per_transfer, per_day)
+    for code, _, limits in (
+        item.partition("=")
+        for item in env_list(
+            "TRANSFER_LIMITS",
+            "USD=10000/25000,EUR=10000/25000,GBP=10000/25000,NGN=5000000/15000000,KES=1000000/3000000,"
+            "GHS=100000/300000,ZAR=150000/450000,INR=800000/2500000,JPY=1500000/4000000,KWD=3000/8000,"
+            "BHD=3500/9000,BTC=0.5/1",
+        )
+    )
+    for per_transfer, _, per_day in [limits.partition("/")]
+}
+
 # Lockout: this many failed logins within the window lock the account (or IP).
 LOGIN_FAILURE_LIMIT_PER_ACCOUNT = env_int("LOGIN_FAILURE_LIMIT_PER_ACCOUNT", 5)
 LOGIN_FAILURE_LIMIT_PER_IP = env_int("LOGIN_FAILURE_LIMIT_PER_IP", 20)

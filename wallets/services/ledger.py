@@ -62,7 +62,8 @@ def _same_entry(entry: JournalEntry, kind: str, units: list[tuple[LedgerAccount,
     return entry.kind == kind and stored == asked
 
 
-def _lock(account_ids) -> dict[int, LedgerAccount]:
+def accounts_lock(account_ids) -> dict[int, LedgerAccount]:
+    """Lock accounts in ascending id order (the one order every writer uses) and return them by id."""
     accounts = LedgerAccount.objects.select_for_update().filter(pk__in=sorted(account_ids)).order_by("pk")
     return {account.pk: account for account in accounts}
 
@@ -81,7 +82,7 @@ def entry_post(
     """Post one balanced journal entry; see the module docstring for the rules it keeps."""
     units = _to_units(lines)
     with transaction.atomic():
-        accounts = _lock({account.pk for account, _ in units})
+        accounts = accounts_lock({account.pk for account, _ in units})
         if idempotency_key:
             existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
