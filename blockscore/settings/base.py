@@ -228,6 +228,14 @@ TRANSFER_LIMITS = {
     for per_transfer, _, per_day in [limits.partition("/")]
 }
 
+# Lightning rail: an LNbits wallet (all three empty: the rail reports itself disabled).
+LIGHTNING_LNBITS_URL = env_str("LIGHTNING_LNBITS_URL", "")
+LIGHTNING_LNBITS_INVOICE_KEY = env_str("LIGHTNING_LNBITS_INVOICE_KEY", "")
+LIGHTNING_LNBITS_ADMIN_KEY = env_str("LIGHTNING_LNBITS_ADMIN_KEY", "")
+LIGHTNING_LNBITS_TIMEOUT = env_int("LIGHTNING_LNBITS_TIMEOUT", 10)
+# Signs the per-deposit token in the webhook URL given to LNbits; derived from SECRET_KEY when empty.
+LIGHTNING_WEBHOOK_SECRET = env_str("LIGHTNING_WEBHOOK_SECRET", "")
+
 # Lockout: this many failed logins within the window lock the account (or IP).
 LOGIN_FAILURE_LIMIT_PER_ACCOUNT = env_int("LOGIN_FAILURE_LIMIT_PER_ACCOUNT", 5)
 LOGIN_FAILURE_LIMIT_PER_IP = env_int("LOGIN_FAILURE_LIMIT_PER_IP", 20)

@@ -50,6 +50,8 @@ def _sent_today_minor(wallet: LedgerAccount) -> int:
 
 
 def _limits_minor(currency: str) -> tuple[int, int]:
+    if currency not in settings.TRANSFER_LIMITS:
+        raise exceptions.TransferRefused(f"Transfers in {currency} are not offered.", code="currency_not_transferable")
     per_transfer, per_day = settings.TRANSFER_LIMITS[currency]
     return money.to_minor_units(Decimal(per_transfer), currency), money.to_minor_units(Decimal(per_day), currency)
 

@@ -109,6 +109,15 @@ class TestTransfers:
             send("0.01")
         assert balance(destination) == D("80.00")
 
+    @override_settings(TRANSFER_LIMITS={"EUR": ("50", "80")})
+    def test_a_currency_without_limits_is_not_transferable(self):
+        source, destination = funded_wallet("10.00"), funded_wallet("0")
+
+        with pytest.raises(exceptions.TransferRefused) as refused:
+            transfer_create(sender=source.owner, currency="USD", amount=D("1.00"), to_account=destination.number)
+
+        assert refused.value.code == "currency_not_transferable"
+
     def test_a_registered_check_can_refuse(self):
         source, destination = funded_wallet("10.00"), funded_wallet("0")
 
