@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class JobRun(models.Model):
@@ -29,3 +31,48 @@ class JobRun(models.Model):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class IdempotencyRecord(models.Model):
+    """One Idempotency-Key of one user: the request it was first used for and its answer.
+
+    Written in the same transaction as the effect of that request (see
+    ``blockscore.idempotency``), so a committed record is always ``completed`` and its
+    response is exactly what the client was (or would have been) sent. ``in_progress``
+    is seen only inside the claiming transaction.
+    """
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+
+    # Not indexed alone: the unique (user, key) index starts with user.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_records", db_index=False
+    )
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2048)
+    request_hash = models.CharField(max_length=64, help_text="sha256 of method, path, query and canonical JSON body.")
+    state = models.CharField(max_length=11, choices=State.choices, default=State.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The rendered body as sent (JSON text), so a replay is byte-identical: a jsonb
+    # column would reorder keys and normalise numbers.
+    response_body = models.TextField(blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_record_user_key_unique"),
+            models.CheckConstraint(
+                condition=models.Q(state="in_progress") | models.Q(response_status__isnull=False),
+                name="idempotency_record_completed_has_response",
+            ),
+        ]
+        verbose_name = "idempotency record"
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.method} {self.path}, {self.state})"

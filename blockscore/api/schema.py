@@ -16,6 +16,11 @@ made of, rather than each view repeating them:
 429    the view is throttled
 =====  ==========================================================================
 
+An operation decorated with ``blockscore.idempotency.idempotent_post`` (a money-moving
+POST) also documents its required ``Idempotency-Key`` header, the 409 (still in
+progress, with ``Retry-After``) and 422 (key reused) answers, the two key errors among
+its 400s, and the ``Idempotent-Replayed`` header on its successes.
+
 A view documents its own domain errors (``409: OpenApiResponse(description=...)``,
 a 401 from a public endpoint that checks a password or a code); any error response
 documented without a body gets the problem+json body here. Every response documents
@@ -85,6 +90,43 @@ _HEADERS_BY_STATUS = {
 }
 
 
+_IDEMPOTENCY_RESPONSES = {
+    "400": "A missing or malformed `Idempotency-Key` (`idempotency_key_required`, `idempotency_key_invalid`).",
+    "409": "A request with this `Idempotency-Key` is still in progress (`idempotency_request_in_progress`); "
+    "retry after `Retry-After` seconds.",
+    "422": "This `Idempotency-Key` was used for a different request (`idempotency_key_reused`).",
+}
+
+
+def _idempotency_parameter() -> dict:
+    from django.conf import settings
+
+    from blockscore import idempotency  # imports models: not at settings-import time
+
+    ttl = int(getattr(settings, "IDEMPOTENCY_TTL_SECONDS", idempotency.DEFAULT_TTL_SECONDS))
+    lifetime = f"{ttl // 3600} hours" if ttl % 3600 == 0 else f"{ttl} seconds"
+    return {
+        "in": "header",
+        "name": idempotency.HEADER,
+        "required": True,
+        "description": (
+            "A fresh random value (e.g. a UUID) per operation, scoped to the caller. Retrying with the same key "
+            "and the same request returns the stored response (marked `Idempotent-Replayed: true`) instead of "
+            f"acting twice; the same key with another request is refused (422). Keys expire after {lifetime}."
+        ),
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": idempotency.KEY_PATTERN},
+    }
+
+
+_REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored response of an earlier request with the same key.",
+        "required": False,
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
+
 class AutoSchema(BaseAutoSchema):
     def get_description(self) -> str:
         """The handler's docstring, or one written on the view class itself.
@@ -95,7 +137,7 @@ class AutoSchema(BaseAutoSchema):
         """
         if "description" in getattr(self.view, "_spectacular_annotation", {}):
             return super().get_description()
-        handler = getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+        handler = self._handler()
         own_doc = self.view.__class__.__dict__.get("__doc__")
         return get_doc(handler) or (get_doc(self.view.__class__) if own_doc else "")
 
@@ -109,6 +151,8 @@ class AutoSchema(BaseAutoSchema):
         responses = operation.setdefault("responses", {})
         for status in self._problem_statuses(path, operation):
             responses.setdefault(status, {"description": _DESCRIPTIONS[status]})
+        if getattr(self._handler(), "idempotent", False):
+            self._document_idempotency(operation, responses)
         for status, response in responses.items():
             if "$ref" in response:
                 continue
@@ -134,3 +178,25 @@ class AutoSchema(BaseAutoSchema):
         if view.get_throttles():
             statuses.append("429")
         return statuses
+
+    def _handler(self):
+        return getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+
+    def _document_idempotency(self, operation: dict, responses: dict) -> None:
+        parameter = _idempotency_parameter()
+        parameters = operation.setdefault("parameters", [])
+        if not any(p.get("in") == "header" and p.get("name") == parameter["name"] for p in parameters):
+            parameters.append(parameter)
+        view_documents_409 = "409" in responses  # a domain 409 of the view's own may come without Retry-After
+        for status, description in _IDEMPOTENCY_RESPONSES.items():
+            response = responses.setdefault(status, {})
+            if "$ref" not in response:
+                response["description"] = " Also: ".join(filter(None, [response.get("description"), description]))
+        if "$ref" not in responses["409"]:
+            responses["409"].setdefault("headers", {})["Retry-After"] = {
+                **_HEADERS_BY_STATUS["429"]["Retry-After"],
+                "required": not view_documents_409,
+            }
+        for status, response in responses.items():
+            if status.startswith("2") and "$ref" not in response:
+                response.setdefault("headers", {}).update(_REPLAYED_HEADER)
