@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from blockscore.models import JobRun
+from blockscore.models import IdempotencyRecord, JobRun
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -31,3 +31,12 @@ class JobRunAdmin(ReadOnlyAdmin):
     def duration(self, obj):
         seconds = obj.duration_seconds
         return "" if seconds is None else f"{seconds:.2f}"
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "key", "method", "path", "state", "response_status", "expires_at"]
+    list_filter = ["state", "method", "created_at"]
+    search_fields = ["key", "path", "user__email"]
+    list_select_related = ["user"]
+    exclude = ["response_body"]

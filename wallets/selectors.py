@@ -121,3 +121,18 @@ def statement(wallet: LedgerAccount, *, start, end) -> dict:
         "total_out": money.format_amount(from_minor_units(total_out, cur), cur),
         "transactions": postings,
     }
+
+
+def transfer_summary(entry) -> dict:
+    """The sender's view of a transfer entry (for the API answer)."""
+    postings = list(entry.postings.select_related("account"))
+    out = next(p for p in postings if p.amount_minor < 0)
+    into = next(p for p in postings if p.amount_minor > 0)
+    currency = out.account.currency
+    return {
+        "entry": entry,
+        "source": out.account,
+        "destination": into.account,
+        "amount": money.format_amount(into.amount, currency),
+        "balance_after": money.format_amount(out.balance_after, currency),
+    }

@@ -26,3 +26,20 @@ class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     pass
+
+
+class AmountStringField(serializers.CharField):
+    """An amount as a JSON string ("12.50"). JSON numbers are refused: a client that sends
+    12.5 has already been through a float. The parent serializer checks the value against
+    its currency with blockscore.money.parse_amount."""
+
+    default_error_messages = {"not_a_string": 'Send the amount as a string, e.g. "12.50".'}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)

@@ -228,6 +228,11 @@ TRANSFER_LIMITS = {
     for per_transfer, _, per_day in [limits.partition("/")]
 }
 
+# Idempotency-Key records: how long a key is remembered, and how long a duplicate waits
+# for the first request to finish before answering 409 (PostgreSQL).
+IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 86400)
+IDEMPOTENCY_LOCK_WAIT_SECONDS = env_int("IDEMPOTENCY_LOCK_WAIT_SECONDS", 5)
+
 # Lightning rail: an LNbits wallet (all three empty: the rail reports itself disabled).
 LIGHTNING_LNBITS_URL = env_str("LIGHTNING_LNBITS_URL", "")
 LIGHTNING_LNBITS_INVOICE_KEY = env_str("LIGHTNING_LNBITS_INVOICE_KEY", "")

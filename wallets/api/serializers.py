@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from blockscore import money
-from blockscore.api.serializers import StrictSerializer
+from blockscore.api.serializers import AmountStringField, StrictSerializer
 from wallets.models import CURRENCY_CHOICES, LedgerAccount, Posting
 
 
@@ -108,3 +108,32 @@ class AdminTransactionOutput(TransactionOutput):
             "posted_at",
         ]
         read_only_fields = fields
+
+
+class TransferInput(StrictSerializer):
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
+    amount = AmountStringField(help_text='A decimal string at the currency\'s scale, e.g. "12.50".')
+    to_email = serializers.EmailField(required=False, help_text="The recipient's e-mail (or give to_account).")
+    to_account = serializers.RegexField(r"^\d{12}$", required=False, help_text="The recipient's account number.")
+    memo = serializers.CharField(max_length=280, required=False, allow_blank=True, default="")
+
+    def validate(self, data):
+        if bool(data.get("to_email")) == bool(data.get("to_account")):
+            raise serializers.ValidationError({"to_email": ["Give exactly one of to_email and to_account."]})
+        try:
+            data["amount"] = money.parse_amount(data["amount"], data["currency"])
+        except money.InvalidAmount as exc:
+            raise serializers.ValidationError({"amount": [exc.detail]}) from exc
+        return data
+
+
+class TransferOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="entry.public_id")
+    kind = serializers.CharField(source="entry.kind")
+    currency = serializers.CharField(source="source.currency")
+    amount = serializers.CharField()
+    from_account = serializers.CharField(source="source.number")
+    to_account = serializers.CharField(source="destination.number")
+    memo = serializers.CharField(source="entry.memo")
+    balance_after = serializers.CharField(help_text="Your wallet's balance after the transfer.")
+    posted_at = serializers.DateTimeField(source="entry.posted_at")

@@ -8,6 +8,7 @@ urlpatterns = [
     path("wallets/<uuid:wallet_id>/transactions", views.WalletTransactionsView.as_view(), name="wallet-transactions"),
     path("wallets/<uuid:wallet_id>/statement", views.StatementView.as_view(), name="wallet-statement"),
     path("transactions", views.TransactionsView.as_view(), name="transactions"),
+    path("transfers", views.TransfersView.as_view(), name="transfers"),
     path("admin/wallets", views.AdminWalletsView.as_view(), name="admin-wallets"),
     path("admin/transactions", views.AdminTransactionsView.as_view(), name="admin-transactions"),
 ]

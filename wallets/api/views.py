@@ -16,6 +16,7 @@ from blockscore.api.export import CsvExportMixin, csv_list_schema
 from blockscore.api.pagination import CursorPagination
 from blockscore.api.permissions import IsStaffWithMfa
 from blockscore.exceptions import ValidationFailed
+from blockscore.idempotency import idempotent_post
 from wallets import selectors, services
 from wallets.api import serializers as s
 from wallets.models import JournalEntry, LedgerAccount, Posting
@@ -188,3 +189,22 @@ class AdminTransactionsView(_TransactionList):
 
     def get_queryset(self):
         return Posting.objects.select_related("entry__initiator", "account")
+
+
+class TransfersView(APIView):
+    throttle_scope = "money"
+
+    @extend_schema(
+        tags=["money"],
+        summary="Send money to another customer by e-mail or account number.",
+        description="Same currency only. Refusals: `insufficient_funds`, `limit_exceeded`, `recipient_not_found`, "
+        "`transfer_to_self`, `currency_mismatch`, `wallet_not_found`, `account_not_active`, `transfer_refused`.",
+        request=s.TransferInput,
+        responses={201: s.TransferOutput, 422: OpenApiResponse(description="The transfer was refused (see `code`).")},
+    )
+    @idempotent_post
+    def post(self, request):
+        data = s.TransferInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.transfer_create(sender=request.user, **data.validated_data)
+        return Response(s.TransferOutput(selectors.transfer_summary(entry)).data, status=status.HTTP_201_CREATED)
