@@ -12,5 +12,9 @@ class WalletsConfig(AppConfig):
                 "wallet.opened": "A customer opened a wallet.",
                 "wallet.status_changed": "An account was frozen, unfrozen or closed.",
                 "ledger.entry_posted": "A journal entry was posted.",
+                "wallet_pin.set": "A customer set a withdrawal PIN.",
+                "wallet_pin.changed": "A customer changed their withdrawal PIN (this also lifts a lock).",
+                "wallet_pin.removed": "A customer removed their withdrawal PIN.",
+                "wallet_pin.locked": "A withdrawal PIN was locked after too many wrong attempts.",
             }
         )

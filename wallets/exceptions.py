@@ -72,3 +72,33 @@ class LimitExceeded(DomainError):
     code = "limit_exceeded"
     status_code = 422
     default_detail = "The transfer is over your limit."
+
+
+class WeakPin(ValidationFailed):
+    code = "weak_pin"
+    default_detail = "This PIN is too easy to guess (a repeated digit or pattern, or a run like 1234)."
+
+
+class PinNotSet(Conflict):
+    code = "pin_not_set"
+    default_detail = "You have not set a withdrawal PIN."
+
+
+class PinRequired(DomainError):
+    code = "pin_required"
+    status_code = 422
+    default_detail = "Enter your withdrawal PIN."
+
+
+class InvalidPin(ValidationFailed):
+    code = "invalid_pin"
+    default_detail = "The withdrawal PIN is not correct."
+
+
+class PinLocked(DomainError):
+    """Not a cool-off (hence 423, not 429 with Retry-After): the PIN stays locked until
+    the customer sets a new one with their account password."""
+
+    code = "pin_locked"
+    status_code = 423
+    default_detail = "The withdrawal PIN is locked after too many wrong attempts. Set a new PIN with your password."

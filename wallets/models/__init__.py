@@ -8,12 +8,14 @@ from wallets.models.ledger import (
     is_valid_account_number,
     luhn_check_digit,
 )
+from wallets.models.pin import WithdrawalPin
 
 __all__ = [
     "CURRENCY_CHOICES",
     "JournalEntry",
     "LedgerAccount",
     "Posting",
+    "WithdrawalPin",
     "is_valid_account_number",
     "luhn_check_digit",
 ]
