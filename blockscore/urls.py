@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("wallets.api.urls")),
+    path("", include("wallets.api.pin_urls")),
 ]
 
 urlpatterns = [
