@@ -6,7 +6,8 @@ from django.contrib import admin, messages
 from blockscore import money
 from blockscore.admin import ReadOnlyAdmin
 from wallets import services
-from wallets.models import JournalEntry, LedgerAccount, Posting
+from wallets.models import Deposit, JournalEntry, LedgerAccount, Posting, Withdrawal
+from wallets.services import rails
 
 
 class PostingInline(admin.TabularInline):
@@ -89,3 +90,110 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     fields = ["public_id", "kind", "memo", "initiator", "idempotency_key", "reverses", "metadata", "posted_at"]
     readonly_fields = fields
     inlines = [PostingInline]
+
+
+class _RailAdmin(ReadOnlyAdmin):
+    """Queues of deposits and payouts; the actions call wallets.services.rails."""
+
+    list_filter = ["status", "rail", "currency", "created_at"]
+    date_hierarchy = "created_at"
+    list_select_related = ["wallet__owner", "decided_by"]
+
+    @admin.display(description="Amount")
+    def amount_display(self, obj):
+        return f"{money.format_amount(obj.amount, obj.currency)} {obj.currency}"
+
+    @admin.display(description="Customer")
+    def customer(self, obj):
+        return obj.wallet.owner.email if obj.wallet.owner_id else ""
+
+    def _apply(self, request, queryset, service, done: str, **kwargs):
+        from blockscore.exceptions import DomainError
+
+        changed = 0
+        for item in queryset:
+            try:
+                service(**{self.service_arg: item}, actor=request.user, note="console action")
+                changed += 1
+            except DomainError as exc:
+                self.message_user(request, f"{item}: {exc.detail}", messages.ERROR)
+        if changed:
+            self.message_user(request, f"{changed} {done}.", messages.SUCCESS)
+
+
+@admin.register(Deposit)
+class DepositAdmin(_RailAdmin):
+    service_arg = "deposit"
+    list_display = ["created_at", "reference", "customer", "amount_display", "rail", "status", "decided_by"]
+    search_fields = ["reference", "=public_id", "wallet__owner__email", "wallet__number"]
+    fields = [
+        "public_id",
+        "reference",
+        "wallet",
+        "rail",
+        "currency",
+        "amount_display",
+        "status",
+        "entry",
+        "created_at",
+        "completed_at",
+        "decided_by",
+        "note",
+    ]
+    readonly_fields = fields
+    actions = ["confirm_receipt", "cancel"]
+
+    @admin.action(description="Confirm the funds arrived (credit the wallet)", permissions=["confirm"])
+    def confirm_receipt(self, request, queryset):
+        self._apply(request, queryset, rails.deposit_confirm, "deposit(s) credited")
+
+    @admin.action(description="Cancel selected pending deposits", permissions=["confirm"])
+    def cancel(self, request, queryset):
+        self._apply(request, queryset, rails.deposit_cancel, "deposit(s) cancelled")
+
+    def has_confirm_permission(self, request):
+        return request.user.has_perm("wallets.confirm_deposit")
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(_RailAdmin):
+    service_arg = "withdrawal"
+    list_display = [
+        "created_at",
+        "customer",
+        "amount_display",
+        "beneficiary_name",
+        "beneficiary_account",
+        "status",
+        "decided_by",
+    ]
+    search_fields = ["=public_id", "wallet__owner__email", "wallet__number", "beneficiary_account"]
+    fields = [
+        "public_id",
+        "wallet",
+        "rail",
+        "currency",
+        "amount_display",
+        "status",
+        "beneficiary_name",
+        "beneficiary_account",
+        "beneficiary_bank",
+        "entry",
+        "created_at",
+        "decided_at",
+        "decided_by",
+        "note",
+    ]
+    readonly_fields = fields
+    actions = ["mark_sent", "mark_failed"]
+
+    @admin.action(description="Mark sent (debit the wallet)", permissions=["decide"])
+    def mark_sent(self, request, queryset):
+        self._apply(request, queryset, rails.withdrawal_mark_sent, "payout(s) marked sent")
+
+    @admin.action(description="Mark failed (release the held funds)", permissions=["decide"])
+    def mark_failed(self, request, queryset):
+        self._apply(request, queryset, rails.withdrawal_mark_failed, "payout(s) marked failed")
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm("wallets.decide_withdrawal")

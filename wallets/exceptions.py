@@ -102,3 +102,14 @@ class PinLocked(DomainError):
     code = "pin_locked"
     status_code = 423
     default_detail = "The withdrawal PIN is locked after too many wrong attempts. Set a new PIN with your password."
+
+
+class RailUnavailable(DomainError):
+    code = "rail_unavailable"
+    status_code = 422
+    default_detail = "This payment rail is not available."
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_state"
+    default_detail = "This item is no longer in a state that allows that."

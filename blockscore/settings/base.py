@@ -228,6 +228,11 @@ TRANSFER_LIMITS = {
     for per_transfer, _, per_day in [limits.partition("/")]
 }
 
+# Where customers send bank deposits (shown with each deposit's reference).
+BANK_DEPOSIT_BENEFICIARY = env_str("BANK_DEPOSIT_BENEFICIARY", "BlockScore Client Money Account")
+BANK_DEPOSIT_ACCOUNT = env_str("BANK_DEPOSIT_ACCOUNT", "GB33BUKB20201555555555")
+BANK_DEPOSIT_BANK = env_str("BANK_DEPOSIT_BANK", "Example Bank plc")
+
 # Idempotency-Key records: how long a key is remembered, and how long a duplicate waits
 # for the first request to finish before answering 409 (PostgreSQL).
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 86400)

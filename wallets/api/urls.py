@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wallets.api import views
+from wallets.api import rails, views
 
 urlpatterns = [
     path("wallets", views.WalletsView.as_view(), name="wallets"),
@@ -9,6 +9,8 @@ urlpatterns = [
     path("wallets/<uuid:wallet_id>/statement", views.StatementView.as_view(), name="wallet-statement"),
     path("transactions", views.TransactionsView.as_view(), name="transactions"),
     path("transfers", views.TransfersView.as_view(), name="transfers"),
+    path("deposits", rails.DepositsView.as_view(), name="deposits"),
+    path("withdrawals", rails.WithdrawalsView.as_view(), name="withdrawals"),
     path("admin/wallets", views.AdminWalletsView.as_view(), name="admin-wallets"),
     path("admin/transactions", views.AdminTransactionsView.as_view(), name="admin-transactions"),
 ]

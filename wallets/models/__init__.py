@@ -9,12 +9,16 @@ from wallets.models.ledger import (
     luhn_check_digit,
 )
 from wallets.models.pin import WithdrawalPin
+from wallets.models.rails import Deposit, Rail, Withdrawal
 
 __all__ = [
     "CURRENCY_CHOICES",
+    "Deposit",
     "JournalEntry",
     "LedgerAccount",
     "Posting",
+    "Rail",
+    "Withdrawal",
     "WithdrawalPin",
     "is_valid_account_number",
     "luhn_check_digit",

@@ -177,3 +177,29 @@ def entry_reverse(
         idempotency_key=idempotency_key,
         reverses=entry,
     )
+
+
+def hold_place(*, account: LedgerAccount, amount: Decimal) -> None:
+    """Reserve ``amount`` of a customer wallet's available funds (a pending withdrawal)."""
+    units = money.to_minor_units(amount, account.currency)
+    if units <= 0:
+        raise ValueError("a hold must be positive")
+    with transaction.atomic():
+        locked = accounts_lock([account.pk])[account.pk]
+        if locked.status != LedgerAccount.Status.ACTIVE:
+            raise exceptions.AccountNotActive(f"Account {locked.number} is {locked.status}.")
+        if locked.balance_minor - locked.held_minor < units:
+            raise exceptions.InsufficientFunds(extra={"account": locked.number})
+        locked.held_minor += units
+        locked.save(update_fields=["held_minor"])
+
+
+def hold_release(*, account: LedgerAccount, amount: Decimal) -> None:
+    """Give back a hold placed by ``hold_place`` (the withdrawal was paid out or failed)."""
+    units = money.to_minor_units(amount, account.currency)
+    with transaction.atomic():
+        locked = accounts_lock([account.pk])[account.pk]
+        if locked.held_minor < units:
+            raise ValueError(f"account {locked.number} holds less than {amount}")
+        locked.held_minor -= units
+        locked.save(update_fields=["held_minor"])
