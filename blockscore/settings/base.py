@@ -23,6 +23,9 @@ def _local_secret_key() -> str:
     return path.read_text().strip()
 
 
+# Which settings module is in force: "local", "test" or "production" (set by each module).
+ENVIRONMENT = "local"
+
 SECRET_KEY = env_str("SECRET_KEY") or _local_secret_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")

@@ -12,6 +12,7 @@ if _missing:
 
 from .base import *  # noqa: E402,F401,F403
 
+ENVIRONMENT = "production"
 DEBUG = False
 if len(SECRET_KEY) < 50:  # noqa: F405
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters in production")

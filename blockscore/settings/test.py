@@ -2,6 +2,8 @@
 
 from .base import *  # noqa: F401,F403
 
+ENVIRONMENT = "test"
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tasks run in-process in unit tests (the real task code, no broker needed); the worker

@@ -118,7 +118,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, reset_passwords: bool = False, **options):
-        if settings.SETTINGS_MODULE.endswith(".production"):
+        if settings.ENVIRONMENT == "production":
             raise CommandError("load_demo_data refuses to run with production settings.")
         self.reset_passwords = reset_passwords
         self.created = 0
