@@ -45,36 +45,29 @@ class BankInstructions(serializers.Serializer):
     note = serializers.CharField()
 
 
-class DepositOutput(serializers.Serializer):
+class _RailOutput(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     rail = serializers.CharField()
     currency = serializers.CharField()
     amount = serializers.SerializerMethodField()
     status = serializers.CharField()
     wallet = serializers.UUIDField(source="wallet.public_id")
-    instructions = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 
-    def get_amount(self, deposit) -> str:
-        return money.format_amount(deposit.amount, deposit.currency)
+    def get_amount(self, item) -> str:
+        return money.format_amount(item.amount, item.currency)
+
+
+class DepositOutput(_RailOutput):
+    instructions = serializers.SerializerMethodField()
 
     def get_instructions(self, deposit) -> BankInstructions:
         return BankInstructions(rails.bank_deposit_instructions(deposit)).data
 
 
-class WithdrawalOutput(serializers.Serializer):
-    id = serializers.UUIDField(source="public_id")
-    rail = serializers.CharField()
-    currency = serializers.CharField()
-    amount = serializers.SerializerMethodField()
-    status = serializers.CharField()
-    wallet = serializers.UUIDField(source="wallet.public_id")
+class WithdrawalOutput(_RailOutput):
     beneficiary_name = serializers.CharField()
     beneficiary_account = serializers.CharField()
-    created_at = serializers.DateTimeField()
-
-    def get_amount(self, withdrawal) -> str:
-        return money.format_amount(withdrawal.amount, withdrawal.currency)
 
 
 class DepositsView(APIView):
