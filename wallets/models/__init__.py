@@ -1,5 +1,6 @@
 """The wallets app's models, one module per concern (see each module's docstring)."""
 
+from wallets.models.fx import FxQuote, FxRate
 from wallets.models.ledger import (
     CURRENCY_CHOICES,
     JournalEntry,
@@ -14,6 +15,8 @@ from wallets.models.rails import Deposit, Rail, Withdrawal
 __all__ = [
     "CURRENCY_CHOICES",
     "Deposit",
+    "FxQuote",
+    "FxRate",
     "JournalEntry",
     "LedgerAccount",
     "Posting",
