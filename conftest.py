@@ -25,6 +25,7 @@ def _roles_survive_flush(request):
         importlib.import_module("accounts.migrations.0002_roles").create_roles(apps, None)
         importlib.import_module("wallets.migrations.0004_role_permissions").grant(apps, None)
         importlib.import_module("wallets.migrations.0007_rail_permissions").grant(apps, None)
+        importlib.import_module("wallets.migrations.0009_fx_permissions").grant(apps, None)
         if not _chain_head_exists():
             importlib.import_module("audit.migrations.0002_chain_head").create_head(apps, None)
     yield
