@@ -6,8 +6,8 @@ from django.contrib import admin, messages
 from blockscore import money
 from blockscore.admin import ReadOnlyAdmin
 from wallets import services
-from wallets.models import Deposit, JournalEntry, LedgerAccount, Posting, Withdrawal
-from wallets.services import rails
+from wallets.models import Deposit, FxQuote, FxRate, JournalEntry, LedgerAccount, Posting, Withdrawal
+from wallets.services import fx, rails
 
 
 class PostingInline(admin.TabularInline):
@@ -119,6 +119,32 @@ class _RailAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"{item}: {exc.detail}", messages.ERROR)
         if changed:
             self.message_user(request, f"{changed} {done}.", messages.SUCCESS)
+
+
+@admin.register(FxRate)
+class FxRateAdmin(admin.ModelAdmin):
+    """Operations keep the rates here; every save goes through fx_rate_set (audited)."""
+
+    list_display = ["base", "quote", "rate", "spread_bps", "updated_at", "updated_by"]
+    list_filter = ["base", "quote"]
+    fields = ["base", "quote", "rate", "spread_bps"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        saved = fx.fx_rate_set(
+            base=obj.base, quote=obj.quote, rate=obj.rate, spread_bps=obj.spread_bps, actor=request.user
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(FxQuote)
+class FxQuoteAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "sell_currency", "buy_currency", "customer_rate", "status", "expires_at"]
+    list_filter = ["status", "sell_currency", "buy_currency"]
+    search_fields = ["=public_id", "user__email"]
+    list_select_related = ["user"]
 
 
 @admin.register(Deposit)

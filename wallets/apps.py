@@ -6,12 +6,17 @@ class WalletsConfig(AppConfig):
 
     def ready(self):
         from audit.events import register_actions
+        from blockscore.jobs import register_housekeeping
+        from wallets.services.fx import fx_quotes_expire
+
+        register_housekeeping("wallets.expire_fx_quotes", fx_quotes_expire)
 
         register_actions(
             {
                 "wallet.opened": "A customer opened a wallet.",
                 "wallet.status_changed": "An account was frozen, unfrozen or closed.",
                 "ledger.entry_posted": "A journal entry was posted.",
+                "fx.rate_set": "Operations set an exchange rate or spread.",
                 "deposit.requested": "A customer announced a deposit.",
                 "deposit.confirmed": "Operations confirmed a deposit's funds arrived; the wallet was credited.",
                 "deposit.cancelled": "A pending deposit was cancelled.",

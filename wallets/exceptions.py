@@ -113,3 +113,20 @@ class RailUnavailable(DomainError):
 class InvalidTransition(Conflict):
     code = "invalid_state"
     default_detail = "This item is no longer in a state that allows that."
+
+
+class FxRateUnavailable(DomainError):
+    code = "fx_rate_unavailable"
+    status_code = 422
+    default_detail = "There is no exchange rate for this pair."
+
+
+class FxQuoteExpired(DomainError):
+    code = "fx_quote_expired"
+    status_code = 422
+    default_detail = "The quote has expired. Ask for a new one."
+
+
+class FxQuoteUsed(Conflict):
+    code = "fx_quote_used"
+    default_detail = "This quote has already been executed."

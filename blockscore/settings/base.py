@@ -231,6 +231,9 @@ TRANSFER_LIMITS = {
     for per_transfer, _, per_day in [limits.partition("/")]
 }
 
+# Seconds an FX quote can be executed.
+FX_QUOTE_TTL_SECONDS = env_int("FX_QUOTE_TTL_SECONDS", 60)
+
 # Where customers send bank deposits (shown with each deposit's reference).
 BANK_DEPOSIT_BENEFICIARY = env_str("BANK_DEPOSIT_BENEFICIARY", "BlockScore Client Money Account")
 BANK_DEPOSIT_ACCOUNT = env_str("BANK_DEPOSIT_ACCOUNT", "GB33BUKB20201555555555")
@@ -294,6 +297,7 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "wallets.models.LedgerAccount.Status",
         "AccountKindEnum": "wallets.models.LedgerAccount.Kind",
         "EntryKindEnum": "wallets.models.JournalEntry.Kind",
+        "CurrencyEnum": "wallets.models.CURRENCY_CHOICES",
     },
     # Problem responses and their headers are added per operation by blockscore.api.schema.AutoSchema.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],

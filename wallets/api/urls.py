@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wallets.api import rails, views
+from wallets.api import fx, rails, views
 
 urlpatterns = [
     path("wallets", views.WalletsView.as_view(), name="wallets"),
@@ -11,6 +11,9 @@ urlpatterns = [
     path("transfers", views.TransfersView.as_view(), name="transfers"),
     path("deposits", rails.DepositsView.as_view(), name="deposits"),
     path("withdrawals", rails.WithdrawalsView.as_view(), name="withdrawals"),
+    path("fx/rates", fx.FxRatesView.as_view(), name="fx-rates"),
+    path("fx/quotes", fx.FxQuotesView.as_view(), name="fx-quotes"),
+    path("fx/exchanges", fx.FxExchangesView.as_view(), name="fx-exchanges"),
     path("admin/wallets", views.AdminWalletsView.as_view(), name="admin-wallets"),
     path("admin/transactions", views.AdminTransactionsView.as_view(), name="admin-transactions"),
 ]
