@@ -27,9 +27,11 @@ def _recipient_wallet(*, currency: str, to_email: str | None, to_account: str | 
     from django.contrib.auth import get_user_model
 
     if to_account:
-        wallet = LedgerAccount.objects.filter(
-            number=to_account.strip(), kind=LedgerAccount.Kind.CUSTOMER_WALLET, owner__is_active=True
-        ).first()
+        wallet = (
+            LedgerAccount.objects.select_related("owner")
+            .filter(number=to_account.strip(), kind=LedgerAccount.Kind.CUSTOMER_WALLET, owner__is_active=True)
+            .first()
+        )
         if wallet is None:
             raise exceptions.RecipientNotFound()
         if wallet.currency != currency:
@@ -38,7 +40,9 @@ def _recipient_wallet(*, currency: str, to_email: str | None, to_account: str | 
     recipient = get_user_model().objects.filter(email__iexact=(to_email or "").strip(), is_active=True).first()
     if recipient is None:
         raise exceptions.RecipientNotFound()
-    return wallet_open(owner=recipient, currency=currency)
+    wallet = wallet_open(owner=recipient, currency=currency)
+    wallet.owner = recipient  # already loaded: spare the query when the entry names the recipient
+    return wallet
 
 
 def _sent_today_minor(wallet: LedgerAccount) -> int:
