@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("audit.api.urls")),
     path("", include("wallets.api.urls")),
     path("", include("wallets.api.pin_urls")),
+    path("", include("wallets.api.payment_request_urls")),
 ]
 
 urlpatterns = [

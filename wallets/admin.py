@@ -223,3 +223,6 @@ class WithdrawalAdmin(_RailAdmin):
 
     def has_decide_permission(self, request):
         return request.user.has_perm("wallets.decide_withdrawal")
+
+
+from wallets import admin_payment_requests  # noqa: F401,E402

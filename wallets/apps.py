@@ -27,5 +27,8 @@ class WalletsConfig(AppConfig):
                 "wallet_pin.changed": "A customer changed their withdrawal PIN (this also lifts a lock).",
                 "wallet_pin.removed": "A customer removed their withdrawal PIN.",
                 "wallet_pin.locked": "A withdrawal PIN was locked after too many wrong attempts.",
+                "payment_request.created": "A customer created a payment request (QR code).",
+                "payment_request.paid": "A customer paid a payment request; the requester's wallet was credited.",
+                "payment_request.cancelled": "A customer cancelled their open payment request.",
             }
         )

@@ -9,6 +9,7 @@ from wallets.models.ledger import (
     is_valid_account_number,
     luhn_check_digit,
 )
+from wallets.models.payment_requests import PaymentRequest, QrLog
 from wallets.models.pin import WithdrawalPin
 from wallets.models.rails import Deposit, Rail, Withdrawal
 
@@ -19,7 +20,9 @@ __all__ = [
     "FxRate",
     "JournalEntry",
     "LedgerAccount",
+    "PaymentRequest",
     "Posting",
+    "QrLog",
     "Rail",
     "Withdrawal",
     "WithdrawalPin",
