@@ -26,6 +26,7 @@ def _roles_survive_flush(request):
         importlib.import_module("wallets.migrations.0004_role_permissions").grant(apps, None)
         importlib.import_module("wallets.migrations.0007_rail_permissions").grant(apps, None)
         importlib.import_module("wallets.migrations.0009_fx_permissions").grant(apps, None)
+        importlib.import_module("wallets.migrations.0013_adjustment_permissions").grant(apps, None)
         importlib.import_module("wallets.migrations.0011_payment_request_permissions").grant(apps, None)
         if not _chain_head_exists():
             importlib.import_module("audit.migrations.0002_chain_head").create_head(apps, None)

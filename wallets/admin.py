@@ -225,4 +225,5 @@ class WithdrawalAdmin(_RailAdmin):
         return request.user.has_perm("wallets.decide_withdrawal")
 
 
-from wallets import admin_payment_requests  # noqa: F401,E402
+# Console pages kept in their own modules, registered on import.
+from wallets import admin_adjustments, admin_payment_requests  # noqa: E402,F401

@@ -90,6 +90,7 @@ class FxExchangesView(APIView):
         request=ExchangeInput,
         responses={
             201: QuoteOutput,
+            404: OpenApiResponse(description="No such quote of yours."),
             409: OpenApiResponse(description="`fx_quote_used`."),
             422: OpenApiResponse(description="`fx_quote_expired`, `insufficient_funds`, `wallet_not_found`."),
         },

@@ -1,5 +1,6 @@
 """The wallets app's models, one module per concern (see each module's docstring)."""
 
+from wallets.models.adjustments import Adjustment
 from wallets.models.fx import FxQuote, FxRate
 from wallets.models.ledger import (
     CURRENCY_CHOICES,
@@ -14,6 +15,7 @@ from wallets.models.pin import WithdrawalPin
 from wallets.models.rails import Deposit, Rail, Withdrawal
 
 __all__ = [
+    "Adjustment",
     "CURRENCY_CHOICES",
     "Deposit",
     "FxQuote",
