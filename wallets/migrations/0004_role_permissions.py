@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from blockscore.role_grants import grant_permissions, revoke_permissions
+
 GRANTS = {
     "operations": ["view_ledgeraccount", "view_journalentry", "view_posting", "freeze_ledgeraccount"],
     "compliance officer": ["view_ledgeraccount", "view_journalentry", "view_posting", "freeze_ledgeraccount"],
@@ -12,24 +14,11 @@ GRANTS = {
 
 
 def grant(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-
-    app_config = apps.get_app_config("wallets")
-    models_module = getattr(app_config, "models_module", None)
-    app_config.models_module = models_module or True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = models_module
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, codenames in GRANTS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.add(*Permission.objects.filter(content_type__app_label="wallets", codename__in=codenames))
+    grant_permissions(apps, "wallets", GRANTS)
 
 
 def revoke(apps, schema_editor):
-    Permission = apps.get_model("auth", "Permission")
-    for group in apps.get_model("auth", "Group").objects.filter(name__in=GRANTS):
-        group.permissions.remove(*Permission.objects.filter(content_type__app_label="wallets"))
+    revoke_permissions(apps, "wallets", GRANTS)
 
 
 class Migration(migrations.Migration):
