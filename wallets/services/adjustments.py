@@ -72,7 +72,11 @@ def reversal_propose(*, actor, entry: JournalEntry, reason: str) -> Adjustment:
 
 
 def _decide(adjustment: Adjustment, actor, status: str, note: str) -> Adjustment:
-    locked = Adjustment.objects.select_for_update().select_related("account", "entry_to_reverse").get(pk=adjustment.pk)
+    locked = (
+        Adjustment.objects.select_for_update(of=("self",))
+        .select_related("account", "entry_to_reverse")
+        .get(pk=adjustment.pk)
+    )
     if locked.status != Adjustment.Status.PROPOSED:
         raise exceptions.InvalidTransition(f"It is already {locked.status}.")
     if locked.proposed_by_id == getattr(actor, "pk", None):

@@ -165,7 +165,10 @@ def _paid_today_minor(wallet: LedgerAccount) -> int:
 def payment_request_pay(*, public_id, payer, amount: Decimal | None = None) -> PaymentRequest:
     """Pay an open request once from the payer's wallet in its currency (see the module docstring)."""
     payment_request = (
-        PaymentRequest.objects.select_for_update().select_related("wallet").filter(public_id=public_id).first()
+        PaymentRequest.objects.select_for_update(of=("self",))
+        .select_related("wallet")
+        .filter(public_id=public_id)
+        .first()
     )
     if payment_request is None:
         raise PaymentRequestNotFound()

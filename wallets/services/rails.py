@@ -92,7 +92,7 @@ def deposit_create(*, user, rail: str, currency: str, amount: Decimal) -> Deposi
 @transaction.atomic
 def deposit_confirm(*, deposit: Deposit, actor, note: str = "") -> Deposit:
     """Operations saw the money arrive: credit the wallet from the rail's clearing account."""
-    deposit = Deposit.objects.select_for_update().select_related("wallet").get(pk=deposit.pk)
+    deposit = Deposit.objects.select_for_update(of=("self",)).select_related("wallet").get(pk=deposit.pk)
     _transition(deposit, to=Deposit.Status.COMPLETED, actor=actor, note=note, action="deposit.confirmed")
     deposit.entry = entry_post(
         kind=JournalEntry.Kind.DEPOSIT,
@@ -171,7 +171,7 @@ def withdrawal_create(
 @transaction.atomic
 def withdrawal_mark_sent(*, withdrawal: Withdrawal, actor, note: str = "") -> Withdrawal:
     """The payout left the bank: release the hold and post wallet -> clearing."""
-    withdrawal = Withdrawal.objects.select_for_update().select_related("wallet").get(pk=withdrawal.pk)
+    withdrawal = Withdrawal.objects.select_for_update(of=("self",)).select_related("wallet").get(pk=withdrawal.pk)
     _transition(withdrawal, to=Withdrawal.Status.SENT, actor=actor, note=note, action="withdrawal.sent")
     hold_release(account=withdrawal.wallet, amount=withdrawal.amount)
     withdrawal.entry = entry_post(
@@ -193,7 +193,7 @@ def withdrawal_mark_sent(*, withdrawal: Withdrawal, actor, note: str = "") -> Wi
 @transaction.atomic
 def withdrawal_mark_failed(*, withdrawal: Withdrawal, actor, note: str = "") -> Withdrawal:
     """The payout bounced or was never made: the held funds are the customer's again."""
-    withdrawal = Withdrawal.objects.select_for_update().select_related("wallet").get(pk=withdrawal.pk)
+    withdrawal = Withdrawal.objects.select_for_update(of=("self",)).select_related("wallet").get(pk=withdrawal.pk)
     _transition(withdrawal, to=Withdrawal.Status.FAILED, actor=actor, note=note, action="withdrawal.failed")
     hold_release(account=withdrawal.wallet, amount=withdrawal.amount)
     withdrawal.decided_at = timezone.now()
