@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.test import APIClient
 
 from accounts import tokens
@@ -72,6 +74,17 @@ def client_for(user, *, mfa: bool = False) -> APIClient:
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
     client.tokens = pair
     return client
+
+
+def console_for(staff, *, verified: bool = True) -> Client:
+    """A Django test client signed in to the staff console (second factor verified unless told)."""
+    console = Client()
+    console.force_login(staff)
+    if verified:
+        session = console.session
+        session[DEVICE_ID_SESSION_KEY] = staff.totp_device.persistent_id
+        session.save()
+    return console
 
 
 @pytest.fixture

@@ -3,23 +3,12 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
-from conftest import client_for
+from conftest import client_for, console_for
 
 pytestmark = pytest.mark.django_db
-
-
-def console_for(staff, *, verified=True) -> Client:
-    client = Client()
-    client.force_login(staff)
-    if verified:
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = staff.totp_device.persistent_id
-        session.save()
-    return client
 
 
 def change_form(user, **fields) -> dict:

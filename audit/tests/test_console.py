@@ -1,9 +1,8 @@
 """Read-only console pages for audit events, security events and the chain head."""
 
 import pytest
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
 
+import conftest
 from accounts.tests.factories import UserFactory, add_totp
 from audit.models import AuditChainHead, AuditEvent, SecurityEvent
 from audit.services import audit_event_record, security_event_record
@@ -18,11 +17,7 @@ def console_for(db):
     """console_for(staff) -> a Django test client logged into the console with a verified TOTP device."""
 
     def make(staff):
-        client = Client()
-        client.force_login(staff)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = staff.totp_device.persistent_id
-        session.save()
+        client = conftest.console_for(staff)
         client.user = staff
         return client
 

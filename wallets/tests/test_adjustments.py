@@ -1,10 +1,9 @@
 from decimal import Decimal
 
 import pytest
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
 
 from audit.models import AuditEvent
+from conftest import console_for
 from wallets import exceptions
 from wallets.models import Adjustment, LedgerAccount
 from wallets.selectors import ledger_problems
@@ -74,15 +73,6 @@ def test_an_approval_that_would_overdraw_a_wallet_is_refused_and_stays_proposed(
         adjustments.adjustment_approve(adjustment=proposal, actor=checker)
 
     assert Adjustment.objects.get(pk=proposal.pk).status == "proposed"
-
-
-def console_for(staff):
-    client = Client()
-    client.force_login(staff)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = staff.totp_device.persistent_id
-    session.save()
-    return client
 
 
 def test_the_console_proposes_and_a_colleague_approves(make_staff):

@@ -2,11 +2,9 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
 
 from audit.models import AuditEvent
-from conftest import client_for
+from conftest import client_for, console_for
 from wallets import exceptions
 from wallets.models import Deposit, LedgerAccount, Withdrawal
 from wallets.selectors import ledger_problems
@@ -19,15 +17,6 @@ D = Decimal
 
 def post(client, url, body):
     return client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
-
-
-def console_for(staff):
-    client = Client()
-    client.force_login(staff)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = staff.totp_device.persistent_id
-    session.save()
-    return client
 
 
 def wallet_of(user, currency="USD"):

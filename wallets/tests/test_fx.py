@@ -3,11 +3,9 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
 
 from audit.models import AuditEvent
-from conftest import client_for
+from conftest import client_for, console_for
 from wallets.models import FxQuote, LedgerAccount
 from wallets.selectors import ledger_problems
 from wallets.services import fx
@@ -149,11 +147,7 @@ def test_housekeeping_expires_old_quotes(user, rates):
 
 def test_operations_set_rates_in_the_console_and_it_is_audited(make_staff):
     officer = make_staff("operations")
-    console = Client()
-    console.force_login(officer)
-    session = console.session
-    session[DEVICE_ID_SESSION_KEY] = officer.totp_device.persistent_id
-    session.save()
+    console = console_for(officer)
 
     response = console.post(
         "/admin/wallets/fxrate/add/", {"base": "GBP", "quote": "USD", "rate": "1.2700000000", "spread_bps": "40"}

@@ -2,11 +2,9 @@ import csv
 import io
 
 import pytest
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
 
 from audit.models import AuditEvent
-from conftest import client_for
+from conftest import client_for, console_for
 from wallets.models import LedgerAccount
 from wallets.tests.factories import funded_wallet, move
 
@@ -60,15 +58,6 @@ def test_loan_officers_see_wallets_but_not_postings(staff_client):
 
     assert client.get("/api/v1/admin/wallets").status_code == 200
     assert client.get("/api/v1/admin/transactions").status_code == 403
-
-
-def console_for(staff):
-    client = Client()
-    client.force_login(staff)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = staff.totp_device.persistent_id
-    session.save()
-    return client
 
 
 def test_operations_freeze_an_account_in_the_console_and_it_stops_moving(make_staff):
