@@ -5,7 +5,10 @@ bank transfer's receipt; Lightning reports the invoice paid), by one journal ent
 the rail's clearing account. A withdrawal first holds the funds on the wallet
 (``LedgerAccount.held_minor``), then either posts wallet → clearing when the rail
 confirms it was sent, or releases the hold when it failed. Each status change is a
-transition in wallets.services.rails, recorded with who, when and why.
+transition in wallets.services.rails (bank) or wallets.services.lightning, recorded with
+who, when and why.
+
+Lightning amounts are BTC, whose minor unit is the satoshi: ``amount_minor`` is sats.
 """
 
 import secrets
@@ -49,11 +52,20 @@ class Deposit(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     note = models.CharField(max_length=280, blank=True)
+    # Lightning: the invoice the customer pays (BOLT11), its hash and when it expires.
+    payment_hash = models.CharField(max_length=64, blank=True, default="")
+    payment_request = models.TextField(blank=True, default="", help_text="The BOLT11 invoice (Lightning).")
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [("confirm_deposit", "Can confirm or cancel deposits")]
-        constraints = [models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="wallets_deposit_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="wallets_deposit_positive"),
+            models.UniqueConstraint(
+                fields=["payment_hash"], condition=~models.Q(payment_hash=""), name="wallets_deposit_payment_hash"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Deposit {self.reference} {self.amount} {self.currency} ({self.status})"
@@ -61,7 +73,6 @@ class Deposit(models.Model):
     @property
     def amount(self):
         return money.from_minor_units(self.amount_minor, self.currency)
-
 
 class Withdrawal(models.Model):
     class Status(models.TextChoices):
@@ -85,12 +96,30 @@ class Withdrawal(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     note = models.CharField(max_length=280, blank=True)
+    # Lightning: the invoice paid (BOLT11) and what the payment cost. The hold covers the
+    # amount plus a routing-fee reserve; the customer is charged the fee actually paid.
+    payment_hash = models.CharField(max_length=64, blank=True, default="")
+    payment_request = models.TextField(blank=True, default="", help_text="The BOLT11 invoice paid (Lightning).")
+    fee_reserve_minor = models.BigIntegerField(default=0, help_text="Held on top of the amount for routing fees.")
+    fee_minor = models.BigIntegerField(default=0, help_text="Routing fee charged, in minor units.")
+    preimage = models.CharField(max_length=64, blank=True, default="", help_text="Proof of payment (Lightning).")
+    attempted_at = models.DateTimeField(null=True, blank=True, help_text="When the payment was first sent to the rail.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [("decide_withdrawal", "Can mark payouts sent or failed")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="wallets_withdrawal_positive")
+            models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="wallets_withdrawal_positive"),
+            models.CheckConstraint(
+                condition=models.Q(fee_reserve_minor__gte=0, fee_minor__gte=0), name="wallets_withdrawal_fees"
+            ),
+            # One live payout per invoice: LNbits answers a second payment of an invoice
+            # with the first, which must not settle two withdrawals.
+            models.UniqueConstraint(
+                fields=["payment_hash"],
+                condition=~models.Q(payment_hash="") & ~models.Q(status="failed"),
+                name="wallets_withdrawal_payment_hash",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -99,3 +128,12 @@ class Withdrawal(models.Model):
     @property
     def amount(self):
         return money.from_minor_units(self.amount_minor, self.currency)
+
+    @property
+    def fee(self):
+        return money.from_minor_units(self.fee_minor, self.currency)
+
+    @property
+    def held(self):
+        """What the withdrawal holds on the wallet while pending: amount and fee reserve."""
+        return money.from_minor_units(self.amount_minor + self.fee_reserve_minor, self.currency)
