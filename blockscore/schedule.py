@@ -8,4 +8,9 @@ PERIODIC_TASKS = {
         "crontab": {"minute": "*/15", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
         "description": "Expire magic links and MFA challenges, purge expired tokens.",
     },
+    "lightning_reconcile": {
+        "task": "wallets.lightning_reconcile",
+        "crontab": {"minute": "*", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+        "description": "Ask LNbits about pending Lightning deposits and payouts: credit, expire, settle or release.",
+    },
 }
