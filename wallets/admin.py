@@ -6,8 +6,8 @@ from django.contrib import admin, messages
 from blockscore import money
 from blockscore.admin import ReadOnlyAdmin
 from wallets import services
-from wallets.models import Deposit, FxQuote, FxRate, JournalEntry, LedgerAccount, Posting, Withdrawal
-from wallets.services import fx, rails
+from wallets.models import Deposit, FxQuote, FxRate, JournalEntry, LedgerAccount, Posting, Rail, Withdrawal
+from wallets.services import fx, lightning, rails
 
 
 class PostingInline(admin.TabularInline):
@@ -120,6 +120,21 @@ class _RailAdmin(ReadOnlyAdmin):
         if changed:
             self.message_user(request, f"{changed} {done}.", messages.SUCCESS)
 
+    def _check(self, request, queryset, check, done: str):
+        """Ask LNbits about Lightning items now instead of waiting for the reconciler."""
+        from blockscore.exceptions import DomainError
+
+        checked = []
+        for item in queryset.filter(rail=Rail.LIGHTNING):
+            try:
+                checked.append(f"{item.public_id}: {check(item, actor=request.user).status}")
+            except DomainError as exc:
+                self.message_user(request, f"{item}: {exc.detail}", messages.ERROR)
+        if checked:
+            self.message_user(request, f"{len(checked)} {done}: " + "; ".join(checked), messages.SUCCESS)
+        elif not queryset.filter(rail=Rail.LIGHTNING).exists():
+            self.message_user(request, "Only Lightning items are checked with LNbits.", messages.WARNING)
+
 
 @admin.register(FxRate)
 class FxRateAdmin(admin.ModelAdmin):
@@ -165,9 +180,12 @@ class DepositAdmin(_RailAdmin):
         "completed_at",
         "decided_by",
         "note",
+        "payment_hash",
+        "payment_request",
+        "expires_at",
     ]
     readonly_fields = fields
-    actions = ["confirm_receipt", "cancel"]
+    actions = ["confirm_receipt", "cancel", "check_lightning"]
 
     @admin.action(description="Confirm the funds arrived (credit the wallet)", permissions=["confirm"])
     def confirm_receipt(self, request, queryset):
@@ -176,6 +194,12 @@ class DepositAdmin(_RailAdmin):
     @admin.action(description="Cancel selected pending deposits", permissions=["confirm"])
     def cancel(self, request, queryset):
         self._apply(request, queryset, rails.deposit_cancel, "deposit(s) cancelled")
+
+    @admin.action(
+        description="Check with LNbits (Lightning: credit if paid, expire if unpaid)", permissions=["confirm"]
+    )
+    def check_lightning(self, request, queryset):
+        self._check(request, queryset, lightning.deposit_check, "deposit(s) checked")
 
     def has_confirm_permission(self, request):
         return request.user.has_perm("wallets.confirm_deposit")
@@ -204,6 +228,12 @@ class WithdrawalAdmin(_RailAdmin):
         "beneficiary_name",
         "beneficiary_account",
         "beneficiary_bank",
+        "payment_hash",
+        "payment_request",
+        "fee_reserve_minor",
+        "fee_minor",
+        "preimage",
+        "attempted_at",
         "entry",
         "created_at",
         "decided_at",
@@ -211,7 +241,7 @@ class WithdrawalAdmin(_RailAdmin):
         "note",
     ]
     readonly_fields = fields
-    actions = ["mark_sent", "mark_failed"]
+    actions = ["mark_sent", "mark_failed", "check_lightning"]
 
     @admin.action(description="Mark sent (debit the wallet)", permissions=["decide"])
     def mark_sent(self, request, queryset):
@@ -220,6 +250,12 @@ class WithdrawalAdmin(_RailAdmin):
     @admin.action(description="Mark failed (release the held funds)", permissions=["decide"])
     def mark_failed(self, request, queryset):
         self._apply(request, queryset, rails.withdrawal_mark_failed, "payout(s) marked failed")
+
+    @admin.action(
+        description="Check with LNbits (Lightning: settle or release on the payment's state)", permissions=["decide"]
+    )
+    def check_lightning(self, request, queryset):
+        self._check(request, queryset, lightning.withdrawal_check, "payout(s) checked")
 
     def has_decide_permission(self, request):
         return request.user.has_perm("wallets.decide_withdrawal")

@@ -7,6 +7,7 @@ class WalletsConfig(AppConfig):
     def ready(self):
         from audit.events import register_actions
         from blockscore.jobs import register_housekeeping
+        from wallets import tasks  # noqa: F401  (registers the Celery tasks)
         from wallets.services.fx import fx_quotes_expire
 
         register_housekeeping("wallets.expire_fx_quotes", fx_quotes_expire)
@@ -25,7 +26,10 @@ class WalletsConfig(AppConfig):
                 "deposit.cancelled": "A pending deposit was cancelled.",
                 "withdrawal.requested": "A customer asked for a payout; the funds are held.",
                 "withdrawal.sent": "Operations marked a payout sent; the wallet was debited.",
-                "withdrawal.failed": "Operations marked a payout failed; the hold was released.",
+                "withdrawal.failed": "A payout failed (operations, or the rail said so); the hold was released.",
+                "deposit.credited": "The Lightning node reported a deposit's invoice paid; the wallet was credited.",
+                "deposit.expired": "A Lightning deposit's invoice expired unpaid.",
+                "withdrawal.paid": "The Lightning node paid a payout; the wallet was debited for the amount and fee.",
                 "wallet_pin.set": "A customer set a withdrawal PIN.",
                 "wallet_pin.changed": "A customer changed their withdrawal PIN (this also lifts a lock).",
                 "wallet_pin.removed": "A customer removed their withdrawal PIN.",

@@ -130,3 +130,32 @@ class FxQuoteExpired(DomainError):
 class FxQuoteUsed(Conflict):
     code = "fx_quote_used"
     default_detail = "This quote has already been executed."
+
+
+class CurrencyNotSupported(DomainError):
+    code = "currency_not_supported"
+    status_code = 422
+    default_detail = "This rail does not move this currency."
+
+
+class InvalidInvoice(DomainError):
+    code = "invalid_invoice"
+    status_code = 422
+    default_detail = "This is not a Lightning invoice we can pay."
+
+
+class InvoiceAmountMismatch(DomainError):
+    code = "invoice_amount_mismatch"
+    status_code = 422
+    default_detail = "The amount does not match the invoice's amount."
+
+
+class InvoiceExpired(DomainError):
+    code = "invoice_expired"
+    status_code = 422
+    default_detail = "The invoice has expired or expires too soon to be paid. Ask the payee for a new one."
+
+
+class InvoiceAlreadyPaid(Conflict):
+    code = "invoice_already_paid"
+    default_detail = "A payout of this invoice is already on its way or done."

@@ -214,6 +214,7 @@ THROTTLE_RATES = {
     "mfa": env_str("THROTTLE_MFA", "10/minute"),
     "money": env_str("THROTTLE_MONEY", "60/minute"),
     "staff": env_str("THROTTLE_STAFF", "600/minute"),
+    "webhook": env_str("THROTTLE_WEBHOOK", "600/minute"),
 }
 # Transfer limits per currency, "CUR=per_transfer/per_day" (major units), comma-separated.
 # KYC tiers tighten them per customer through the ledger's pre-transfer check registry.
@@ -251,6 +252,16 @@ LIGHTNING_LNBITS_ADMIN_KEY = env_str("LIGHTNING_LNBITS_ADMIN_KEY", "")
 LIGHTNING_LNBITS_TIMEOUT = env_int("LIGHTNING_LNBITS_TIMEOUT", 10)
 # Signs the per-deposit token in the webhook URL given to LNbits; derived from SECRET_KEY when empty.
 LIGHTNING_WEBHOOK_SECRET = env_str("LIGHTNING_WEBHOOK_SECRET", "")
+# This API's address as LNbits reaches it, for deposit webhooks; empty: polling only.
+LIGHTNING_WEBHOOK_BASE_URL = env_str("LIGHTNING_WEBHOOK_BASE_URL", "")
+# Deposit invoices expire after this many seconds.
+LIGHTNING_INVOICE_EXPIRY_SECONDS = env_int("LIGHTNING_INVOICE_EXPIRY_SECONDS", 3600)
+# Payouts hold a routing-fee reserve on top of the amount: this many parts per million of
+# it, at least the minimum (LNbits' own reserve is 1 % and at least 2 sat).
+LIGHTNING_FEE_RESERVE_PPM = env_int("LIGHTNING_FEE_RESERVE_PPM", 10000)
+LIGHTNING_FEE_RESERVE_MIN_SAT = env_int("LIGHTNING_FEE_RESERVE_MIN_SAT", 2)
+# An invoice to pay must stay valid at least this long.
+LIGHTNING_MIN_INVOICE_SECONDS_LEFT = env_int("LIGHTNING_MIN_INVOICE_SECONDS_LEFT", 60)
 
 # Lockout: this many failed logins within the window lock the account (or IP).
 LOGIN_FAILURE_LIMIT_PER_ACCOUNT = env_int("LOGIN_FAILURE_LIMIT_PER_ACCOUNT", 5)

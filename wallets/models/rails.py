@@ -74,6 +74,7 @@ class Deposit(models.Model):
     def amount(self):
         return money.from_minor_units(self.amount_minor, self.currency)
 
+
 class Withdrawal(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Funds held, awaiting payout"

@@ -1,4 +1,7 @@
-"""Deposits and withdrawals through the bank rail: each a small state machine.
+"""Deposits and withdrawals: the entry points for every rail, and the bank rail's state machines.
+
+Lightning's flows live in wallets.services.lightning; ``deposit_create`` and
+``withdrawal_create`` hand them over.
 
 Deposit:    pending --(operations confirm receipt)--> completed   (clearing -> wallet)
             pending --(cancel)--> cancelled
@@ -28,6 +31,14 @@ BANK_RAILS = {Rail.BANK_TRANSFER}
 
 def _clearing(rail: str, currency: str) -> LedgerAccount:
     return system_account(LedgerAccount.Kind.CLEARING, currency, rail=rail)
+
+
+def _bank_only(instance) -> None:
+    """Operations decide bank movements; Lightning's are decided by the node's answers."""
+    if instance.rail not in BANK_RAILS:
+        raise exceptions.InvalidTransition(
+            f'{Rail(instance.rail).label} items are settled by the rail: use "Check with LNbits".'
+        )
 
 
 def _transition(instance, *, to: str, actor, note: str, action: str, allowed_from=("pending",)) -> str:
@@ -63,8 +74,12 @@ def bank_deposit_instructions(deposit: Deposit) -> dict:
 
 @transaction.atomic
 def deposit_create(*, user, rail: str, currency: str, amount: Decimal) -> Deposit:
+    if rail == Rail.LIGHTNING:
+        from wallets.services import lightning
+
+        return lightning.deposit_create(user=user, currency=currency, amount=amount)
     if rail not in BANK_RAILS:
-        raise exceptions.RailUnavailable(f"Deposits by {rail} are not available yet.")
+        raise exceptions.RailUnavailable(f"Deposits by {rail} are not available.")
     wallet = wallet_open(owner=user, currency=currency)
     checks.run_pre_transfer_checks(
         checks.MovementIntent(
@@ -93,6 +108,7 @@ def deposit_create(*, user, rail: str, currency: str, amount: Decimal) -> Deposi
 def deposit_confirm(*, deposit: Deposit, actor, note: str = "") -> Deposit:
     """Operations saw the money arrive: credit the wallet from the rail's clearing account."""
     deposit = Deposit.objects.select_for_update(of=("self",)).select_related("wallet").get(pk=deposit.pk)
+    _bank_only(deposit)
     _transition(deposit, to=Deposit.Status.COMPLETED, actor=actor, note=note, action="deposit.confirmed")
     deposit.entry = entry_post(
         kind=JournalEntry.Kind.DEPOSIT,
@@ -110,6 +126,7 @@ def deposit_confirm(*, deposit: Deposit, actor, note: str = "") -> Deposit:
 @transaction.atomic
 def deposit_cancel(*, deposit: Deposit, actor, note: str = "") -> Deposit:
     deposit = Deposit.objects.select_for_update().get(pk=deposit.pk)
+    _bank_only(deposit)
     _transition(deposit, to=Deposit.Status.CANCELLED, actor=actor, note=note, action="deposit.cancelled")
     deposit.save(update_fields=["status", "decided_by", "note"])
     return deposit
@@ -121,18 +138,28 @@ def withdrawal_create(
     user,
     rail: str,
     currency: str,
-    amount: Decimal,
-    beneficiary_name: str,
-    beneficiary_account: str,
+    amount: Decimal | None = None,
+    beneficiary_name: str = "",
+    beneficiary_account: str = "",
     beneficiary_bank: str = "",
+    invoice: str = "",
     pin: str | None = None,
 ) -> Withdrawal:
-    """Hold the funds and queue a bank payout for operations to send."""
+    """Hold the funds and queue a bank payout for operations to send (or pay a Lightning invoice)."""
     from wallets.services.pin import pin_check
 
-    if rail not in BANK_RAILS:
-        raise exceptions.RailUnavailable(f"Withdrawals by {rail} are not available yet.")
     pin_check(user=user, pin=pin)
+    if rail == Rail.LIGHTNING:
+        from wallets.services import lightning
+
+        # Decoding asks LNbits inside this transaction so an Idempotency-Key replay answers
+        # from its record even after the invoice expired; decoding changes nothing.
+        prepared = lightning.withdrawal_prepare(invoice=invoice, amount=amount)
+        return lightning.withdrawal_create(user=user, currency=currency, prepared=prepared)
+    if rail not in BANK_RAILS:
+        raise exceptions.RailUnavailable(f"Withdrawals by {rail} are not available.")
+    if amount is None or not beneficiary_name or not beneficiary_account:
+        raise ValueError("a bank payout needs an amount and a beneficiary")
     wallet = LedgerAccount.objects.filter(
         owner=user, kind=LedgerAccount.Kind.CUSTOMER_WALLET, currency=currency
     ).first()
@@ -172,6 +199,7 @@ def withdrawal_create(
 def withdrawal_mark_sent(*, withdrawal: Withdrawal, actor, note: str = "") -> Withdrawal:
     """The payout left the bank: release the hold and post wallet -> clearing."""
     withdrawal = Withdrawal.objects.select_for_update(of=("self",)).select_related("wallet").get(pk=withdrawal.pk)
+    _bank_only(withdrawal)
     _transition(withdrawal, to=Withdrawal.Status.SENT, actor=actor, note=note, action="withdrawal.sent")
     hold_release(account=withdrawal.wallet, amount=withdrawal.amount)
     withdrawal.entry = entry_post(
@@ -194,6 +222,7 @@ def withdrawal_mark_sent(*, withdrawal: Withdrawal, actor, note: str = "") -> Wi
 def withdrawal_mark_failed(*, withdrawal: Withdrawal, actor, note: str = "") -> Withdrawal:
     """The payout bounced or was never made: the held funds are the customer's again."""
     withdrawal = Withdrawal.objects.select_for_update(of=("self",)).select_related("wallet").get(pk=withdrawal.pk)
+    _bank_only(withdrawal)
     _transition(withdrawal, to=Withdrawal.Status.FAILED, actor=actor, note=note, action="withdrawal.failed")
     hold_release(account=withdrawal.wallet, amount=withdrawal.amount)
     withdrawal.decided_at = timezone.now()

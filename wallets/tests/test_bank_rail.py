@@ -61,12 +61,6 @@ def test_a_cancelled_deposit_cannot_be_confirmed(user, make_staff):
     assert wallet_of(user).balance == D("0.00")
 
 
-def test_lightning_is_not_offered_yet(user):
-    response = post(client_for(user), "/api/v1/deposits", {"rail": "lightning", "currency": "BTC", "amount": "0.001"})
-
-    assert response.status_code == 422 and response.json()["code"] == "rail_unavailable"
-
-
 def test_a_bank_withdrawal_holds_then_debits_when_sent(user, make_staff):
     funded_wallet("100.00", owner=user)
     body = {
