@@ -356,6 +356,8 @@ def _settings_lines(instance: LNbitsInstance) -> str:
             f"LIGHTNING_LNBITS_URL={instance.url}",
             f"LIGHTNING_LNBITS_INVOICE_KEY={instance.platform.invoice_key}",
             f"LIGHTNING_LNBITS_ADMIN_KEY={instance.platform.admin_key}",
+            "# Where LNbits sends deposit webhooks: scripts/run's default address",
+            "LIGHTNING_WEBHOOK_BASE_URL=http://127.0.0.1:8000",
             "# The payer wallet, to pay BlockScore's invoices (X-Api-Key of POST /api/v1/payments):",
             f"# payer invoice key {instance.payer.invoice_key}, admin key {instance.payer.admin_key}",
             "",
