@@ -12,15 +12,18 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
+from blockscore.testing import run_in_parallel
 from conftest import client_for, console_for
 from wallets.models import Deposit, JournalEntry, LedgerAccount, Withdrawal
 from wallets.rails.lightning import webhook_secret_from_settings, webhook_token
 from wallets.selectors import ledger_problems
 from wallets.services import lightning, system_account
+from wallets.services.ledger import hold_place
 from wallets.services.pin import pin_set
 from wallets.tests.factories import funded_wallet
 
@@ -238,14 +241,13 @@ def test_a_payout_pays_the_invoice_and_debits_amount_and_fee(
     invoice = payer_rail.create_invoice(amount_sat=5000, memo="Coffee beans", expiry_seconds=600)
     clearing_before = clearing().balance_minor
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):  # the payment task runs on commit
         response = pay_lightning(client_for(user), invoice.bolt11, amount="0.00005000")
 
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "pending" and body["held"] == "0.00005050"  # amount + 1 % reserve
     assert body["beneficiary_name"] == "Coffee beans"
-    assert len(callbacks) == 1  # the payment task, queued on commit
     withdrawal = Withdrawal.objects.get(public_id=body["id"])
     withdrawal.refresh_from_db()
     assert withdrawal.status == "sent", withdrawal.note
@@ -380,3 +382,61 @@ def test_staff_can_check_a_payout_with_lnbits_now(user, make_staff, lightning_se
     assert "1 payout(s) checked" in response.content.decode()
     event = AuditEvent.objects.get(action="withdrawal.paid", target_id=body["id"])
     assert event.actor == officer
+
+
+# --- concurrency (PostgreSQL row locks) ------------------------------------------------
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks between threads")
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_webhooks_and_pollers_at_once_credit_once(user, lightning_settings, payer_rail):
+    body = deposit_lightning(client_for(user), amount="0.00000999").json()
+    deposit = Deposit.objects.get(public_id=body["id"])
+    payer_rail.pay(body["invoice"]["payment_request"])
+
+    def check(index):
+        if index % 2:
+            return APIClient().post(webhook_path(deposit)).status_code
+        return lightning.deposit_check(Deposit.objects.get(pk=deposit.pk)).status
+
+    results = run_in_parallel(8, check)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sats(deposit.wallet) == (999, 0)
+    assert JournalEntry.objects.filter(metadata__deposit=str(deposit.public_id)).count() == 1
+    assert ledger_problems() == []
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_payers_and_checkers_at_once_pay_and_settle_once(user, lightning_settings, payer_rail, platform_rail):
+    wallet = funded_wallet("0.00010000", currency="BTC", owner=user)
+    invoice = payer_rail.create_invoice(amount_sat=2500, memo="race", expiry_seconds=600)
+    # A payout whose funds are held and whose payment task has not run yet.
+    prepared = lightning.withdrawal_prepare(invoice=invoice.bolt11)
+    withdrawal = Withdrawal.objects.create(
+        wallet=wallet,
+        rail="lightning",
+        currency="BTC",
+        amount_minor=2500,
+        fee_reserve_minor=lightning.fee_reserve_sats(2500),
+        payment_hash=prepared["payment_hash"],
+        payment_request=prepared["payment_request"],
+    )
+    hold_place(account=wallet, amount=withdrawal.held)
+    node_before = platform_rail.balance_msat()
+
+    results = run_in_parallel(
+        6, lambda i: (lightning.withdrawal_pay if i % 2 else lightning.withdrawal_check)(withdrawal).status
+    )
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    lightning.reconcile()  # anyone who heard "pending" from LNbits leaves it to the reconciler
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == "sent"
+    assert node_before - platform_rail.balance_msat() == 2_500_000 + withdrawal.fee_minor * 1000  # paid once
+    assert sats(wallet) == (10_000 - 2500 - withdrawal.fee_minor, 0)
+    assert JournalEntry.objects.filter(idempotency_key=f"withdrawal:{withdrawal.public_id}").count() == 1
+    assert ledger_problems() == []
