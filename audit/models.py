@@ -6,8 +6,14 @@ Invariants:
   by migration 0003 refuses UPDATE and DELETE; the admin and the API are read-only.
 - Each event's ``hash`` is sha256 over ``prev_hash`` followed by the canonical JSON of
   its content (see ``audit.chain.chain_hash``), and ``prev_hash`` is the hash of the event
-  with the previous ``sequence``. Writers take the ``AuditChainHead`` row lock, so
+  with the previous ``sequence``. Whoever chains takes the ``AuditChainHead`` row lock, so
   concurrent writers still produce one linear chain with no gaps.
+- An event is chained when it is written (``audit_event_record``), or, on the hot paths
+  (the ledger), it is written unchained in the caller's transaction and chained right
+  after that transaction commits (``audit_event_append``, ``audit_chain_extend``): its
+  ``sequence``, ``prev_hash`` and ``hash`` are then NULL for a moment. Those three fields
+  are filled exactly once; on PostgreSQL the append-only trigger allows that one update
+  (and nothing else: the content can never change).
 - Changing any stored field, or removing a row, breaks the chain at that point, which
   ``manage.py verify_audit_chain`` names.
 
@@ -16,6 +22,7 @@ Actors are referenced without a database constraint: the record outlives the use
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from audit.events import SECURITY_EVENT_TYPES
 
@@ -33,7 +40,8 @@ class AuditChainHead(models.Model):
 
 
 class AuditEvent(models.Model):
-    sequence = models.BigIntegerField(unique=True, editable=False)
+    # NULL until the event is chained (see the module docstring).
+    sequence = models.BigIntegerField(unique=True, null=True, editable=False)
     occurred_at = models.DateTimeField(db_index=True, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -52,15 +60,20 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     request_id = models.CharField(max_length=128, blank=True, db_index=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    prev_hash = models.CharField(max_length=64, null=True)
+    hash = models.CharField(max_length=64, unique=True, null=True)
 
     class Meta:
         ordering = ["-sequence"]
-        indexes = [models.Index(fields=["target_type", "target_id", "sequence"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "sequence"]),
+            # The events still waiting to be chained: a handful at any moment.
+            models.Index(fields=["id"], condition=Q(hash__isnull=True), name="audit_event_unchained"),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.sequence} {self.action} by {self.actor_repr or 'system'}"
+        number = f"#{self.sequence}" if self.sequence is not None else "(chaining)"
+        return f"{number} {self.action} by {self.actor_repr or 'system'}"
 
 
 class SecurityEvent(models.Model):

@@ -1,17 +1,30 @@
 """Writing the audit trail.
 
-``audit_event_record`` appends one event to the chain inside the caller's transaction:
-if the action rolls back, so does its record. It locks the chain head, so concurrent
-writers are serialised into one linear chain. Secrets never enter a record: keys that
-look like credentials are redacted before hashing.
+Two ways to write an event, both inside the caller's transaction (if the action rolls
+back, so does its record), both ending in the one linear hash chain:
+
+- ``audit_event_record`` chains the event as it writes it: it locks the chain head, so
+  its transaction holds that lock until it ends. Right for the many low-volume actions
+  (logins, decisions, settings), whose callers expect the returned event to be chained.
+- ``audit_event_append`` writes the event unchained (``sequence``, ``prev_hash`` and
+  ``hash`` NULL) and takes no chain lock, so concurrent money movements do not queue
+  behind one another for the chain; right after the transaction commits,
+  ``audit_chain_extend`` chains every committed unchained event in id order under the head
+  lock, in a short transaction of its own. A rolled-back transaction leaves no event to
+  chain. A process that dies between the commit and the chaining leaves its events to the
+  next chainer: any later append, or the ``audit.chain_pending`` beat job (every minute).
+
+Secrets never enter a record: keys that look like credentials are redacted before hashing.
 """
 
 import ipaddress
 import re
 from collections.abc import Iterator
+from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
@@ -19,6 +32,7 @@ from audit import chain
 from audit.events import AUDIT_ACTIONS, SECURITY_EVENT_TYPES
 from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent, SecurityEvent
 from blockscore import metrics, request_context
+from blockscore.sql import RowInsert
 
 # A key is secret when one of its words (split on _ - . or space) names a credential.
 _SECRET_WORDS = {"password", "passwd", "secret", "token", "otp", "totp", "pin", "hash", "apikey", "credential"}
@@ -90,6 +104,31 @@ def _target_identity(target) -> tuple[str, str]:
     return f"{meta.app_label}.{meta.model_name}", str(ident)
 
 
+def _event_fields(
+    *, action: str, actor, target, target_type: str, target_id: str, changes: dict | None, metadata: dict | None
+) -> dict:
+    """The stored content of an event (everything but its place in the chain)."""
+    if action not in AUDIT_ACTIONS:
+        raise ValueError(f"Unregistered audit action {action!r}")
+    if target is not None:
+        target_type, target_id = _target_identity(target)
+    context = request_context.current()
+    actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    return {
+        "occurred_at": timezone.now(),
+        "actor_id": actor.pk if actor else None,
+        "actor_repr": actor.get_username() if actor else "",
+        "action": action,
+        "target_type": target_type,
+        "target_id": str(target_id),
+        "changes": chain.normalise(redact(changes or {})),
+        "metadata": chain.normalise(redact(metadata or {})),
+        "ip": clean_ip(context.ip),
+        "user_agent": _text(context.user_agent, 512),
+        "request_id": _text(context.request_id, 128),
+    }
+
+
 def audit_event_record(
     *,
     action: str,
@@ -100,38 +139,173 @@ def audit_event_record(
     changes: dict | None = None,
     metadata: dict | None = None,
 ) -> AuditEvent:
-    """Append an event to the audit chain, in the caller's transaction.
+    """Append an event to the audit chain, chained at once, in the caller's transaction.
 
     ``changes`` is ``{"field": {"before": ..., "after": ...}}`` (or any JSON-able dict).
+    The chain head stays locked until the caller's transaction ends.
     """
-    if action not in AUDIT_ACTIONS:
-        raise ValueError(f"Unregistered audit action {action!r}")
-    if target is not None:
-        target_type, target_id = _target_identity(target)
-    context = request_context.current()
-    actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    fields = _event_fields(
+        action=action,
+        actor=actor,
+        target=target,
+        target_type=target_type,
+        target_id=target_id,
+        changes=changes,
+        metadata=metadata,
+    )
     with transaction.atomic():
         head = _locked_head()
-        sequence = head.sequence + 1
-        fields = {
-            "sequence": sequence,
-            "occurred_at": timezone.now(),
-            "actor_id": actor.pk if actor else None,
-            "actor_repr": actor.get_username() if actor else "",
-            "action": action,
-            "target_type": target_type,
-            "target_id": str(target_id),
-            "changes": chain.normalise(redact(changes or {})),
-            "metadata": chain.normalise(redact(metadata or {})),
-            "ip": clean_ip(context.ip),
-            "user_agent": _text(context.user_agent, 512),
-            "request_id": _text(context.request_id, 128),
-        }
+        fields["sequence"] = sequence = head.sequence + 1
         digest = chain.chain_hash(head.hash, chain.event_content(**fields))
         event = AuditEvent.objects.create(prev_hash=head.hash, hash=digest, **fields)
         head.sequence, head.hash = sequence, digest
         head.save(update_fields=["sequence", "hash"])
     return event
+
+
+_EVENT_INSERT = RowInsert(
+    AuditEvent,
+    [
+        "occurred_at",
+        "actor",
+        "actor_repr",
+        "action",
+        "target_type",
+        "target_id",
+        "changes",
+        "metadata",
+        "ip",
+        "user_agent",
+        "request_id",
+    ],
+)
+
+
+def audit_event_append(
+    *,
+    action: str,
+    actor=None,
+    target=None,
+    target_type: str = "",
+    target_id: str = "",
+    changes: dict | None = None,
+    metadata: dict | None = None,
+) -> AuditEvent:
+    """Write an event in the caller's transaction, to be chained right after it commits.
+
+    Takes no lock: for the hot paths (every ledger entry), so that concurrent writers do
+    not serialise on the chain head. The returned event has no ``sequence`` or ``hash``
+    yet; ``audit_chain_extend`` gives it both once the transaction has committed (before
+    the outermost ``atomic`` block returns, barring a crash, after which the next chainer
+    or the beat job does it).
+    """
+    event = AuditEvent(
+        **_event_fields(
+            action=action,
+            actor=actor,
+            target=target,
+            target_type=target_type,
+            target_id=target_id,
+            changes=changes,
+            metadata=metadata,
+        )
+    )
+    _EVENT_INSERT.insert([event])
+    # robust: the caller's transaction has committed by then; a chaining failure must not
+    # turn its success into an error (the next chainer picks the event up).
+    event_id = event.pk
+
+    def chain_after_commit():
+        audit_chain_extend(event_id=event_id)
+
+    transaction.on_commit(chain_after_commit, robust=True)
+    return event
+
+
+# The chainers' advisory lock ("BSAUDIT" as a number). Taken with pg_try_advisory_xact_lock:
+# no transaction id, no waiting.
+_CHAINER_LOCK = 0x4253415544495400
+
+
+def audit_chain_extend(*, event_id: int | None = None, batch_size: int = 500) -> int:
+    """Chain every committed unchained event, in id order; return how many were chained.
+
+    Each batch is one short transaction under the chain head lock: read the unchained
+    events, give each the next sequence, its predecessor's hash and its own hash, move the
+    head. Safe to run at any time, as often as wanted, from any process.
+
+    Called after the commit of ``event_id``'s transaction, it returns at once when that
+    event is already chained. On PostgreSQL one chainer works at a time and the others do
+    not wait for it: a caller that cannot take the chainers' advisory lock returns, since
+    the chainer holding it looks for unchained events again *after* releasing the lock,
+    and so sees every event committed before that failed attempt. Under load one chaining
+    transaction serves many transfers, and no transfer waits for the chain.
+    """
+    if event_id is not None and not AuditEvent.objects.filter(pk=event_id, hash__isnull=True).exists():
+        return 0
+    chained = 0
+    while True:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_CHAINER_LOCK])
+                    if not cursor.fetchone()[0]:
+                        return chained  # the holder chains our events after it lets go (see above)
+            while True:
+                batch = _chain_batch(batch_size)
+                chained += batch
+                if batch < batch_size:
+                    break
+        # Released: events committed while we held the lock are ours to chain.
+        if not AuditEvent.objects.filter(hash__isnull=True).exists():
+            return chained
+
+
+def _chain_batch(batch_size: int) -> int:
+    """Chain up to ``batch_size`` unchained events under the head lock; return how many."""
+    head = _locked_head()
+    pending = list(AuditEvent.objects.filter(hash__isnull=True).order_by("pk")[:batch_size])
+    if not pending:
+        return 0
+    sequence, previous = head.sequence, head.hash
+    links = []
+    for event in pending:
+        sequence += 1
+        event.sequence, event.prev_hash = sequence, previous
+        event.hash = previous = chain.chain_hash(previous, chain.content_of(event))
+        links.append((event.pk, event.sequence, event.prev_hash, event.hash))
+    _links_write(links)
+    head.sequence, head.hash = sequence, previous
+    head.save(update_fields=["sequence", "hash"])
+    return len(pending)
+
+
+def _links_write(links: list[tuple[int, int, str, str]]) -> None:
+    """One UPDATE giving each (id, sequence, prev_hash, hash) its place in the chain."""
+    # A UNION ALL of SELECTs rather than VALUES: SQLite can name neither VALUES columns
+    # nor (with a leading WITH) count the rows an UPDATE changed.
+    row = "SELECT CAST(%s AS BIGINT) AS id, CAST(%s AS BIGINT) AS sequence, %s AS prev_hash, %s AS hash"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE audit_auditevent SET sequence = link.sequence, prev_hash = link.prev_hash, hash = link.hash "
+            f"FROM ({' UNION ALL '.join([row] * len(links))}) AS link "
+            "WHERE audit_auditevent.id = link.id AND audit_auditevent.hash IS NULL",
+            [value for link in links for value in link],
+        )
+        if cursor.rowcount != len(links):
+            raise RuntimeError("an audit event was chained by someone else while the chain head was locked")
+
+
+def audit_chain_pending() -> tuple[int, datetime | None]:
+    """How many events wait to be chained, and when the oldest of them was recorded."""
+    pending = AuditEvent.objects.filter(hash__isnull=True)
+    oldest = pending.order_by("pk").values_list("occurred_at", flat=True).first()
+    return (pending.count() if oldest is not None else 0), oldest
+
+
+def audit_chain_max_lag_seconds() -> int:
+    """How long an event may wait to be chained before verification calls it lost (settings)."""
+    return int(getattr(settings, "AUDIT_CHAIN_MAX_LAG_SECONDS", 600))
 
 
 def security_event_record(*, event_type: str, user=None, email: str = "", details: dict | None = None) -> SecurityEvent:

@@ -8,6 +8,11 @@ PERIODIC_TASKS = {
         "crontab": {"minute": "*/15", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
         "description": "Expire magic links and MFA challenges, purge expired tokens.",
     },
+    "audit_chain_pending": {
+        "task": "audit.chain_pending",
+        "crontab": {"minute": "*", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+        "description": "Chain audit events whose writer stopped before chaining them after its commit.",
+    },
     "lightning_reconcile": {
         "task": "wallets.lightning_reconcile",
         "crontab": {"minute": "*", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},

@@ -51,9 +51,15 @@ class AuditEventOutput(serializers.ModelSerializer):
     changes = JsonObjectField(read_only=True, help_text="Changed fields: `{field: {before, after}}`.")
     metadata = JsonObjectField(read_only=True)
     actor_repr = serializers.CharField(read_only=True, help_text="The actor's e-mail when the event was recorded.")
-    prev_hash = serializers.CharField(read_only=True, help_text="The hash of the event with the previous sequence.")
+    prev_hash = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The hash of the event with the previous sequence (null for a moment, until the event is chained).",
+    )
     hash = serializers.CharField(
-        read_only=True, help_text="sha256 over prev_hash and the canonical JSON of this event."
+        read_only=True,
+        allow_null=True,
+        help_text="sha256 over prev_hash and the canonical JSON of this event (null until it is chained).",
     )
 
     class Meta:

@@ -11,6 +11,9 @@ Invariants (kept by wallets.services.ledger, and on PostgreSQL also by the datab
 - ``LedgerAccount.balance`` is the sum of the account's postings, updated in the same
   transaction as they are written, under row locks taken in ascending id order.
   ``Posting.balance_after`` is the account's balance right after that posting.
+- ``transfers_out_minor`` is what the wallet sent by transfer entries on the local day
+  ``transfers_out_day`` (the sum of its negative TRANSFER postings that day), kept by
+  ``entry_post`` in the same UPDATE as the balance: the daily transfer limit reads it.
 - Customer wallets never go below zero (a CHECK constraint on every database);
   system accounts may, where that is their nature (a clearing account is negative by
   what the rail owes us).
@@ -82,6 +85,14 @@ class LedgerAccount(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     balance_minor = models.BigIntegerField(default=0, help_text="Balance in minor units.")
     held_minor = models.BigIntegerField(default=0, help_text="Reserved by pending withdrawals, in minor units.")
+    # The daily transfer limit's running total, kept by the ledger with the balance (under
+    # the same row lock) so that checking the limit is not a SUM over the day's postings.
+    transfers_out_day = models.DateField(
+        null=True, blank=True, editable=False, help_text="The local day transfers_out_minor counts."
+    )
+    transfers_out_minor = models.BigIntegerField(
+        default=0, editable=False, help_text="Sent by transfers on transfers_out_day, in minor units."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,23 +6,33 @@
    its account's currency scale (callers quantize; the ledger never rounds), and the
    amounts sum to zero per currency.
 2. The accounts are locked with SELECT ... FOR UPDATE in ascending id order, so two
-   entries touching the same accounts queue instead of deadlocking.
+   entries touching the same accounts queue instead of deadlocking. (A caller that has
+   already locked them in this transaction, in that order, passes them as ``locked``:
+   transfers lock them while resolving the recipient.)
 3. Under the locks: an idempotency key already used returns its entry (or refuses a
    different one); frozen or closed accounts refuse; a customer wallet may not end below
-   its held amount when debited.
-4. The entry, its postings (with each account's balance after them) and the new
-   balances are written, and an audit event is appended, all in the same transaction.
+   its held amount when debited. These refusals come before any write.
+4. The entry, its postings (with each account's balance after them), the new balances
+   (one UPDATE, which also keeps each debited wallet's daily transfer total) and an audit
+   event are written, all in the same transaction. The audit event is chained to the
+   audit trail right after the commit (``audit_event_append``), so concurrent entries
+   never wait for one another on the audit chain, only on the accounts they share.
+
+The writes are lean SQL (``blockscore.sql.RowInsert``, one UPDATE for the balances): this
+is the hottest path of the platform. The PostgreSQL guards still check every entry at
+commit (balanced, two or more postings, currencies, append-only).
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from audit.services import audit_event_record
+from audit.services import audit_event_append
 from blockscore import money
+from blockscore.sql import RowInsert
 from wallets import exceptions
 from wallets.models import JournalEntry, LedgerAccount, Posting
 
@@ -68,6 +78,14 @@ def accounts_lock(account_ids) -> dict[int, LedgerAccount]:
     return {account.pk: account for account in accounts}
 
 
+_ENTRY_INSERT = RowInsert(
+    JournalEntry, ["public_id", "kind", "memo", "initiator", "idempotency_key", "reverses", "metadata", "posted_at"]
+)
+_POSTING_INSERT = RowInsert(
+    Posting, ["entry", "account", "currency", "amount_minor", "balance_after_minor", "posted_at"]
+)
+
+
 def entry_post(
     *,
     kind: str,
@@ -78,46 +96,75 @@ def entry_post(
     metadata: dict | None = None,
     reverses: JournalEntry | None = None,
     allow_inactive: bool = False,
+    locked: dict[int, LedgerAccount] | None = None,
 ) -> JournalEntry:
-    """Post one balanced journal entry; see the module docstring for the rules it keeps."""
+    """Post one balanced journal entry; see the module docstring for the rules it keeps.
+
+    ``locked``: the accounts of the lines by id, already locked FOR UPDATE in ascending id
+    order in the current transaction, as ``accounts_lock`` returns them.
+    """
     units = _to_units(lines)
-    with transaction.atomic():
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            return entry_post(
+                kind=kind,
+                lines=lines,
+                memo=memo,
+                initiator=initiator,
+                idempotency_key=idempotency_key,
+                metadata=metadata,
+                reverses=reverses,
+                allow_inactive=allow_inactive,
+                locked=locked,
+            )
+    # In a transaction from here on. The checks raise before anything is written, so a
+    # refusal needs no savepoint; the writes below roll back together with the caller.
+    if locked is None:
         accounts = accounts_lock({account.pk for account, _ in units})
-        if idempotency_key:
-            existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                if not _same_entry(existing, kind, units):
-                    raise exceptions.IdempotencyMismatch()
-                return existing
+    else:
+        accounts = locked
+        if any(account.pk not in accounts for account, _ in units):
+            raise ValueError("locked must hold every account of the entry")
+    if idempotency_key:
+        existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if not _same_entry(existing, kind, units):
+                raise exceptions.IdempotencyMismatch()
+            return existing
 
-        deltas: dict[int, int] = defaultdict(int)
-        for account, amount in units:
-            deltas[account.pk] += amount
-        for account_id, delta in deltas.items():
-            account = accounts[account_id]
-            if account.status != LedgerAccount.Status.ACTIVE and not allow_inactive:
-                raise exceptions.AccountNotActive(
-                    f"Account {account.number} is {account.status}.", extra={"account": account.number}
-                )
-            if account.is_customer_wallet and delta < 0 and account.balance_minor + delta < account.held_minor:
-                raise exceptions.InsufficientFunds(extra={"account": account.number})
+    deltas: dict[int, int] = defaultdict(int)
+    for account, amount in units:
+        deltas[account.pk] += amount
+    for account_id, delta in deltas.items():
+        account = accounts[account_id]
+        if account.status != LedgerAccount.Status.ACTIVE and not allow_inactive:
+            raise exceptions.AccountNotActive(
+                f"Account {account.number} is {account.status}.", extra={"account": account.number}
+            )
+        if account.is_customer_wallet and delta < 0 and account.balance_minor + delta < account.held_minor:
+            raise exceptions.InsufficientFunds(extra={"account": account.number})
 
+    with transaction.atomic(savepoint=False):  # an error from here on rolls back the caller's transaction
         now = timezone.now()
-        try:
-            with transaction.atomic():
-                entry = JournalEntry.objects.create(
-                    kind=kind,
-                    memo=memo[:280],
-                    initiator=initiator if getattr(initiator, "is_authenticated", False) else None,
-                    idempotency_key=idempotency_key or None,
-                    metadata=metadata or {},
-                    reverses=reverses,
-                    posted_at=now,
-                )
-        except IntegrityError as exc:
-            if reverses is not None and JournalEntry.objects.filter(reverses=reverses).exists():
-                raise exceptions.EntryAlreadyReversed() from exc
-            raise
+        entry = JournalEntry(
+            kind=kind,
+            memo=memo[:280],
+            initiator=initiator if getattr(initiator, "is_authenticated", False) else None,
+            idempotency_key=idempotency_key or None,
+            metadata=metadata or {},
+            reverses=reverses,
+            posted_at=now,
+        )
+        if reverses is None:
+            _ENTRY_INSERT.insert([entry])
+        else:
+            try:
+                with transaction.atomic():
+                    _ENTRY_INSERT.insert([entry])
+            except IntegrityError as exc:
+                if JournalEntry.objects.filter(reverses=reverses).exists():
+                    raise exceptions.EntryAlreadyReversed() from exc
+                raise
 
         running = {account_id: account.balance_minor for account_id, account in accounts.items()}
         postings = []
@@ -133,12 +180,15 @@ def entry_post(
                     posted_at=now,
                 )
             )
-        Posting.objects.bulk_create(postings)
-        for account_id in deltas:
-            accounts[account_id].balance_minor = running[account_id]
-        LedgerAccount.objects.bulk_update([accounts[account_id] for account_id in deltas], ["balance_minor"])
+        _POSTING_INSERT.insert(postings, returning_pk=False)
+        _balances_write(
+            accounts=[accounts[account_id] for account_id in deltas],
+            running=running,
+            deltas=deltas,
+            transfer_day=timezone.localdate(now) if kind == JournalEntry.Kind.TRANSFER else None,
+        )
 
-        audit_event_record(
+        audit_event_append(
             action="ledger.entry_posted",
             actor=initiator,
             target=entry,
@@ -156,6 +206,31 @@ def entry_post(
             },
         )
     return entry
+
+
+def _balances_write(*, accounts: list[LedgerAccount], running: dict[int, int], deltas: dict[int, int], transfer_day):
+    """One UPDATE: the new balances, and the daily transfer totals of the wallets a transfer debits.
+
+    The (locked) account objects are updated to match.
+    """
+    balances, days, totals = [], [], []  # (id, value) per CASE
+    for account in accounts:
+        account.balance_minor = running[account.pk]
+        balances.append((account.pk, account.balance_minor))
+        if transfer_day is not None and account.is_customer_wallet and deltas[account.pk] < 0:
+            sent = account.transfers_out_minor if account.transfers_out_day == transfer_day else 0
+            account.transfers_out_day, account.transfers_out_minor = transfer_day, sent - deltas[account.pk]
+            days.append((account.pk, connection.ops.adapt_datefield_value(transfer_day)))
+            totals.append((account.pk, account.transfers_out_minor))
+    assignments, params = [], []
+    for column, cases in (("balance_minor", balances), ("transfers_out_day", days), ("transfers_out_minor", totals)):
+        if cases:
+            assignments.append(f"{column} = CASE id {' '.join(['WHEN %s THEN %s'] * len(cases))} ELSE {column} END")
+            params += [value for case in cases for value in case]
+    params += [account.pk for account in accounts]
+    ids = ", ".join(["%s"] * len(accounts))
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE wallets_ledgeraccount SET {', '.join(assignments)} WHERE id IN ({ids})", params)
 
 
 def entry_reverse(

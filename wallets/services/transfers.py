@@ -2,55 +2,77 @@
 
 Rules: the sender's own wallet in the currency pays; the recipient is named by e-mail
 (their wallet in that currency, opened for them if they have none) or by account number
-(which must be a customer wallet in the same currency); never the same wallet; the
-amount within the configured per-transfer and per-day limits (settings.TRANSFER_LIMITS)
-and through every registered pre-transfer check. The daily total is read under the
-accounts' row locks, so parallel transfers cannot together pass the daily limit.
+(which must be an active customer's wallet in the same currency); never the same wallet;
+the amount within the configured per-transfer and per-day limits
+(settings.TRANSFER_LIMITS) and through every registered pre-transfer check.
+
+Both wallets are locked (FOR UPDATE, ascending id order) by the query that finds them, and
+handed to ``entry_post`` locked. The daily total is the sender's ``transfers_out_minor``,
+which ``entry_post`` keeps in the same UPDATE as the balance, read under that lock: parallel
+transfers cannot together pass the daily limit, and the check costs no query.
 """
 
-from datetime import datetime, time
+import uuid
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Sum
+from django.db import connection, transaction
 from django.utils import timezone
 
 from blockscore import money
 from wallets import checks, exceptions
-from wallets.models import JournalEntry, LedgerAccount, Posting
+from wallets.models import JournalEntry, LedgerAccount
 from wallets.services.accounts import wallet_open
-from wallets.services.ledger import Line, accounts_lock, entry_post
+from wallets.services.ledger import Line, entry_post
+
+# What the transfer needs of each wallet; other fields load on access.
+_WALLET_FIELDS = [
+    "id",
+    "number",
+    "kind",
+    "owner_id",
+    "currency",
+    "status",
+    "balance_minor",
+    "held_minor",
+    "transfers_out_day",
+    "transfers_out_minor",
+]
 
 
-def _recipient_wallet(*, currency: str, to_email: str | None, to_account: str | None) -> LedgerAccount:
-    from django.contrib.auth import get_user_model
+def _wallets_lock(*, sender, currency: str, named: str, value) -> tuple[LedgerAccount | None, LedgerAccount | None]:
+    """The sender's wallet in ``currency`` and the customer wallet whose ``named`` column is ``value``.
 
-    if to_account:
-        wallet = (
-            LedgerAccount.objects.select_related("owner")
-            .filter(number=to_account.strip(), kind=LedgerAccount.Kind.CUSTOMER_WALLET, owner__is_active=True)
-            .first()
+    One query, locking both (FOR UPDATE, in ascending id order, as every ledger writer
+    does), so the transfer needs no second lock. Either is None when not found; the named
+    wallet carries ``owner_public_id`` and ``owner_is_active`` (whether it may receive).
+    """
+    columns = ", ".join(f"a.{name}" for name in _WALLET_FIELDS)
+    lock = " FOR UPDATE OF a" if connection.features.has_select_for_update_of else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns}, u.public_id, u.is_active FROM wallets_ledgeraccount a "
+            "INNER JOIN accounts_user u ON u.id = a.owner_id "
+            f"WHERE a.kind = %s AND ((a.owner_id = %s AND a.currency = %s) OR a.{named} = %s) ORDER BY a.id{lock}",
+            [LedgerAccount.Kind.CUSTOMER_WALLET, sender.pk, currency, value],
         )
-        if wallet is None:
-            raise exceptions.RecipientNotFound()
-        if wallet.currency != currency:
-            raise exceptions.CurrencyMismatch()
-        return wallet
-    recipient = get_user_model().objects.filter(email__iexact=(to_email or "").strip(), is_active=True).first()
-    if recipient is None:
-        raise exceptions.RecipientNotFound()
-    wallet = wallet_open(owner=recipient, currency=currency)
-    wallet.owner = recipient  # already loaded: spare the query when the entry names the recipient
-    return wallet
-
-
-def _sent_today_minor(wallet: LedgerAccount) -> int:
-    start = timezone.make_aware(datetime.combine(timezone.now().date(), time.min), timezone.get_current_timezone())
-    total = Posting.objects.filter(
-        account=wallet, amount_minor__lt=0, posted_at__gte=start, entry__kind=JournalEntry.Kind.TRANSFER
-    ).aggregate(total=Sum("amount_minor"))["total"]
-    return -(total or 0)
+        rows = cursor.fetchall()
+    source = destination = None
+    width = len(_WALLET_FIELDS)
+    for row in rows:
+        values = list(row[:width])
+        if isinstance(values[8], str):  # SQLite gives dates back as text
+            values[8] = date.fromisoformat(values[8])
+        wallet = LedgerAccount.from_db(connection.alias, _WALLET_FIELDS, values)
+        public_id = row[width]
+        wallet.owner_public_id = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(public_id)
+        wallet.owner_is_active = bool(row[width + 1])
+        if wallet.owner_id == sender.pk and wallet.currency == currency:
+            source = wallet
+        if (wallet.pk if named == "id" else getattr(wallet, named)) == value:
+            destination = wallet
+    return source, destination
 
 
 def _limits_minor(currency: str) -> tuple[int, int]:
@@ -64,6 +86,10 @@ def _display(units: int, currency: str) -> str:
     return f"{money.format_amount(money.from_minor_units(units, currency), currency)} {currency}"
 
 
+def _sent_today_minor(wallet: LedgerAccount) -> int:
+    return wallet.transfers_out_minor if wallet.transfers_out_day == timezone.localdate() else 0
+
+
 def transfer_create(
     *,
     sender,
@@ -74,44 +100,82 @@ def transfer_create(
     memo: str = "",
     idempotency_key: str | None = None,
 ) -> JournalEntry:
-    """Move ``amount`` from the sender's wallet to the recipient's, as one journal entry."""
+    """Move ``amount`` from the sender's wallet to the recipient's, as one journal entry.
+
+    One transaction, so a recipient wallet opened for this transfer is not left behind if
+    it fails. Inside the caller's transaction, a transfer to an account number needs no
+    savepoint of its own: nothing is written before ``entry_post``, whose refusals come
+    before its writes, and whose writes roll back with the caller's transaction.
+    """
     amount = money.exact(amount, currency)
-    # One transaction: a recipient wallet opened for this transfer is not left behind if it fails.
+    arguments = {
+        "sender": sender,
+        "currency": currency,
+        "amount": amount,
+        "to_email": to_email,
+        "to_account": to_account,
+        "memo": memo,
+        "idempotency_key": idempotency_key,
+    }
+    if to_account and connection.in_atomic_block:
+        return _transfer(**arguments)
     with transaction.atomic():
-        source = LedgerAccount.objects.filter(
-            owner=sender, kind=LedgerAccount.Kind.CUSTOMER_WALLET, currency=currency
-        ).first()
+        return _transfer(**arguments)
+
+
+def _transfer(
+    *, sender, currency: str, amount: Decimal, to_email: str | None, to_account: str | None, memo: str, idempotency_key
+) -> JournalEntry:
+    if to_account:
+        source, destination = _wallets_lock(sender=sender, currency=currency, named="number", value=to_account.strip())
         if source is None:
             raise exceptions.WalletNotFound()
-        destination = _recipient_wallet(currency=currency, to_email=to_email, to_account=to_account)
-        if destination.pk == source.pk:
-            raise exceptions.TransferToSelf()
-        per_transfer, per_day = _limits_minor(currency)
-        units = money.to_minor_units(amount, currency)
-        if units > per_transfer:
-            raise exceptions.LimitExceeded(f"A single transfer may be at most {_display(per_transfer, currency)}.")
-        accounts_lock([source.pk, destination.pk])
-        # A replay of a posted transfer is answered by entry_post; only new ones count against the day.
-        replay = bool(idempotency_key) and JournalEntry.objects.filter(idempotency_key=idempotency_key).exists()
-        if not replay and _sent_today_minor(source) + units > per_day:
-            raise exceptions.LimitExceeded(
-                f"Transfers from this wallet may total at most {_display(per_day, currency)} a day."
-            )
-        checks.run_pre_transfer_checks(
-            checks.MovementIntent(
-                kind="transfer",
-                initiator=sender,
-                source=source,
-                destination=destination,
-                amount=amount,
-                currency=currency,
-            )
+        if destination is None or not destination.owner_is_active:
+            raise exceptions.RecipientNotFound()
+        if destination.currency != currency:
+            raise exceptions.CurrencyMismatch()
+    else:
+        from django.contrib.auth import get_user_model
+
+        if not LedgerAccount.objects.filter(
+            owner=sender, kind=LedgerAccount.Kind.CUSTOMER_WALLET, currency=currency
+        ).exists():
+            raise exceptions.WalletNotFound()
+        recipient = get_user_model().objects.filter(email__iexact=(to_email or "").strip(), is_active=True).first()
+        if recipient is None:
+            raise exceptions.RecipientNotFound()
+        opened = wallet_open(owner=recipient, currency=currency)
+        source, destination = _wallets_lock(sender=sender, currency=currency, named="id", value=opened.pk)
+        if source is None:
+            raise exceptions.WalletNotFound()
+    if destination.pk == source.pk:
+        raise exceptions.TransferToSelf()
+    per_transfer, per_day = _limits_minor(currency)
+    units = money.to_minor_units(amount, currency)
+    if units > per_transfer:
+        raise exceptions.LimitExceeded(f"A single transfer may be at most {_display(per_transfer, currency)}.")
+    # A replay of a posted transfer is answered by entry_post; only new ones count against the day.
+    replay = bool(idempotency_key) and JournalEntry.objects.filter(idempotency_key=idempotency_key).exists()
+    if not replay and _sent_today_minor(source) + units > per_day:
+        raise exceptions.LimitExceeded(
+            f"Transfers from this wallet may total at most {_display(per_day, currency)} a day."
         )
-        return entry_post(
-            kind=JournalEntry.Kind.TRANSFER,
-            lines=[Line(source, -amount), Line(destination, amount)],
-            memo=memo,
+    checks.run_pre_transfer_checks(
+        checks.MovementIntent(
+            kind="transfer",
             initiator=sender,
-            idempotency_key=idempotency_key,
-            metadata={"from": str(sender.public_id), "to": str(destination.owner.public_id)},
+            source=source,
+            destination=destination,
+            amount=amount,
+            currency=currency,
         )
+    )
+    return entry_post(
+        kind=JournalEntry.Kind.TRANSFER,
+        lines=[Line(source, -amount), Line(destination, amount)],
+        memo=memo,
+        initiator=sender,
+        idempotency_key=idempotency_key,
+        metadata={"from": str(sender.public_id), "to": str(destination.owner_public_id)},
+        locked={source.pk: source, destination.pk: destination},
+    )

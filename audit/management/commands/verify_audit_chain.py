@@ -1,12 +1,17 @@
 """Prove the audit chain intact: ``manage.py verify_audit_chain``.
 
 Prints how many events were verified when every link holds; otherwise fails (non-zero
-exit) naming the first broken link: its sequence, the row id and why.
+exit) naming the first broken link: its sequence, the row id and why. Events written
+unchained by the ledger are chained right after their transaction commits; a few may be
+waiting at any moment, which is reported. One waiting longer than
+``AUDIT_CHAIN_MAX_LAG_SECONDS`` (600 by default) means its chaining was lost and the beat
+job ``audit.chain_pending`` is not running: that fails too.
 """
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
-from audit.services import audit_chain_verify
+from audit.services import audit_chain_max_lag_seconds, audit_chain_pending, audit_chain_verify
 
 
 class Command(BaseCommand):
@@ -21,4 +26,14 @@ class Command(BaseCommand):
         checked, broken = audit_chain_verify(batch_size=batch_size)
         if broken is not None:
             raise CommandError(f"Audit chain broken at {broken}. {checked} event(s) before it verified.")
-        self.stdout.write(self.style.SUCCESS(f"Audit chain OK: {checked} event(s) verified."))
+        waiting, oldest = audit_chain_pending()
+        if waiting:
+            age = (timezone.now() - oldest).total_seconds()
+            if age > audit_chain_max_lag_seconds():
+                raise CommandError(
+                    f"{waiting} audit event(s) not chained, the oldest recorded {age:.0f} s ago: "
+                    "is the audit.chain_pending job running? "
+                    f"{checked} chained event(s) verified."
+                )
+        note = f"; {waiting} event(s) recorded in the last moments wait to be chained" if waiting else ""
+        self.stdout.write(self.style.SUCCESS(f"Audit chain OK: {checked} event(s) verified{note}."))
