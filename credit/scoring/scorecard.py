@@ -12,10 +12,10 @@ The score is a linear function of the log-odds of being good (repaying)::
 
 with ``BASE_SCORE = 650`` at ``BASE_ODDS = 4`` (4 good : 1 bad, a 20 % probability of
 default) and ``PDO = 50`` (every 50 points double the odds). So 550 points is 1:1
-(PD 50 %), 580 is PD 38 %, 600 is 2:1 (PD 33 %), 700 is 8:1 (PD 11 %), 750 is 16:1
+(PD 50 %), 580 is PD 40 %, 600 is 2:1 (PD 33 %), 700 is 8:1 (PD 11 %), 750 is 16:1
 (PD 5.9 %), 800 is 32:1 (PD 3.0 %) and 850 is 64:1 (PD 1.5 %). The German Credit
-applicants (30 % bad) then spread over roughly 400-840, the middle half in the "fair"
-and "good" bands. The artifact stores the scaling it was built with, and the
+applicants (30 % bad) then spread over roughly 400-840 (median about 620), most of
+them in the "fair" and "good" bands. The artifact stores the scaling it was built with, and the
 probability of default is computed from the unclamped total points with that scaling,
 so PD and score always agree. The reported score is clamped to 300-850.
 
