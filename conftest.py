@@ -13,7 +13,8 @@ from accounts.tests.factories import PASSWORD, UserFactory, add_totp
 @pytest.fixture(autouse=True)
 def _roles_survive_flush(request):
     """Tests on a real transaction (threads, live server) flush every table afterwards,
-    including the roles that a data migration created: put them back for each such test."""
+    including what data migrations created (roles, the scoring model, the survey): put it
+    back for each such test."""
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
         name in request.fixturenames for name in ("transactional_db", "live_server")
@@ -30,6 +31,9 @@ def _roles_survive_flush(request):
         importlib.import_module("wallets.migrations.0009_fx_permissions").grant(apps, None)
         importlib.import_module("wallets.migrations.0013_adjustment_permissions").grant(apps, None)
         importlib.import_module("wallets.migrations.0011_payment_request_permissions").grant(apps, None)
+        importlib.import_module("credit.migrations.0002_register_champion").register_artifacts(apps, None)
+        importlib.import_module("credit.migrations.0003_survey_questions").sync(apps, None)
+        importlib.import_module("credit.migrations.0004_credit_permissions").grant(apps, None)
         if not _chain_head_exists():
             importlib.import_module("audit.migrations.0002_chain_head").create_head(apps, None)
     yield

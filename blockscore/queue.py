@@ -10,7 +10,15 @@ from django.db import transaction
 
 
 def enqueue(task_name: str, *args, **kwargs) -> None:
+    from celery.exceptions import NotRegistered
+
     from blockscore.celery import app
 
-    task = app.tasks[task_name]
+    try:
+        task = app.tasks[task_name]
+    except NotRegistered:
+        # Outside a worker the apps' tasks modules are imported on first need
+        # (autodiscovery is lazy); an unknown name still raises.
+        app.loader.import_default_modules()
+        task = app.tasks[task_name]
     transaction.on_commit(lambda: task.delay(*args, **kwargs))

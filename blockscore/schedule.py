@@ -13,6 +13,11 @@ PERIODIC_TASKS = {
         "crontab": {"minute": "*", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
         "description": "Chain audit events whose writer stopped before chaining them after its commit.",
     },
+    "nightly_rescore": {
+        "task": "credit.nightly_rescore",
+        "crontab": {"minute": "30", "hour": "2", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+        "description": "Rescore every customer with survey answers; history only where inputs or model changed.",
+    },
     "lightning_reconcile": {
         "task": "wallets.lightning_reconcile",
         "crontab": {"minute": "*", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},

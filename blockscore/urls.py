@@ -22,6 +22,7 @@ api_v1 = [
     path("", include("wallets.api.urls")),
     path("", include("wallets.api.pin_urls")),
     path("", include("wallets.api.payment_request_urls")),
+    path("", include("credit.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,4 +1,4 @@
-from blockscore.exceptions import Conflict, DomainError, ValidationFailed
+from blockscore.exceptions import Conflict, DomainError, TooManyRequests, ValidationFailed
 
 
 class NoActiveModel(DomainError):
@@ -26,7 +26,6 @@ class InvalidScoringInput(ValidationFailed):
     default_detail = "A scoring input has a value the model does not know."
 
 
-class RefreshTooSoon(DomainError):
+class RefreshTooSoon(TooManyRequests):
     code = "refresh_too_soon"
-    status_code = 429
     default_detail = "Your score was refreshed recently. Try again later."

@@ -120,7 +120,10 @@ class CreditScore(models.Model):
         APPLICATION = "application", "Loan application"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_scores")
+    # Indexed by credit_score_history (user first): a second index would only slow inserts.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_scores", db_index=False
+    )
     model = models.ForeignKey(ScoringModel, on_delete=models.PROTECT, related_name="scores")
     score = models.PositiveSmallIntegerField()
     band = models.CharField(max_length=12, choices=Band.choices)

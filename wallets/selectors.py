@@ -1,5 +1,7 @@
 """Reads of the ledger that more than one caller needs."""
 
+from decimal import Decimal
+
 from django.db.models import BigIntegerField, Count, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -76,6 +78,21 @@ def ledger_problems(*, limit: int = 50) -> list[str]:
 
 def wallets_of(user):
     return LedgerAccount.objects.filter(owner=user, kind=LedgerAccount.Kind.CUSTOMER_WALLET).order_by("currency")
+
+
+def fx_rates() -> list[tuple[str, str, Decimal]]:
+    """Every exchange rate operations maintain: (base, quote, mid rate)."""
+    from wallets.models import FxRate
+
+    return list(FxRate.objects.values_list("base", "quote", "rate"))
+
+
+def customer_balances(user_ids) -> list[tuple[int, str, Decimal]]:
+    """(user id, currency, balance) of every customer wallet of these users, in one query."""
+    rows = LedgerAccount.objects.filter(
+        owner_id__in=list(user_ids), kind=LedgerAccount.Kind.CUSTOMER_WALLET
+    ).values_list("owner_id", "currency", "balance_minor")
+    return [(owner, code, money.from_minor_units(units, code)) for owner, code, units in rows]
 
 
 def wallet_of(user, public_id) -> LedgerAccount:

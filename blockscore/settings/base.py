@@ -263,6 +263,9 @@ LIGHTNING_FEE_RESERVE_MIN_SAT = env_int("LIGHTNING_FEE_RESERVE_MIN_SAT", 2)
 # An invoice to pay must stay valid at least this long.
 LIGHTNING_MIN_INVOICE_SECONDS_LEFT = env_int("LIGHTNING_MIN_INVOICE_SECONDS_LEFT", 60)
 
+# Credit scores: a customer may ask for a fresh score this often.
+SCORE_REFRESH_INTERVAL_SECONDS = env_int("SCORE_REFRESH_INTERVAL_SECONDS", 3600)
+
 # Lockout: this many failed logins within the window lock the account (or IP).
 LOGIN_FAILURE_LIMIT_PER_ACCOUNT = env_int("LOGIN_FAILURE_LIMIT_PER_ACCOUNT", 5)
 LOGIN_FAILURE_LIMIT_PER_IP = env_int("LOGIN_FAILURE_LIMIT_PER_IP", 20)

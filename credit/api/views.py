@@ -1,0 +1,128 @@
+"""Customer credit endpoints: a customer sees only their own scores, answers and alerts."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from blockscore.api.pagination import CursorPagination
+from credit import selectors
+from credit.api import serializers as s
+from credit.features import platform_features
+from credit.services import scores, survey
+
+_NO_MODEL = OpenApiResponse(description="`no_active_model`: no scoring model is active.")
+_MISSING = OpenApiResponse(description="`survey_incomplete`: `missing` names the questions to answer.")
+
+
+class _NewestFirst(CursorPagination):
+    ordering = ("-computed_at", "-id")
+
+
+class _AlertsNewestFirst(CursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+class ScoreView(APIView):
+    @extend_schema(
+        tags=["credit"],
+        summary="Your latest credit score with its reasons (computed now if you have none).",
+        description="Score 300–850, band, probability of default, and up to four reason codes: what costs you "
+        "the most points and how to improve it.",
+        responses={200: s.ScoreOutput, 409: _MISSING, 503: _NO_MODEL},
+    )
+    def get(self, request):
+        return Response(s.ScoreOutput(scores.score_current(user=request.user)).data)
+
+
+class ScoreRefreshView(APIView):
+    @extend_schema(
+        tags=["credit"],
+        summary="Compute a fresh score now (at most once an hour).",
+        request=None,
+        responses={
+            201: s.ScoreOutput,
+            409: _MISSING,
+            429: OpenApiResponse(description="`refresh_too_soon`, with Retry-After."),
+            503: _NO_MODEL,
+        },
+    )
+    def post(self, request):
+        return Response(s.ScoreOutput(scores.score_refresh(user=request.user)).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["credit"], summary="Your score history, newest first.")
+class HistoryView(generics.ListAPIView):
+    serializer_class = s.ScoreOutput
+    pagination_class = _NewestFirst
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.scores_of(self.request.user)
+
+
+class QuestionsView(APIView):
+    @extend_schema(
+        tags=["credit"],
+        summary="The survey: every question with its options and your current answer.",
+        responses={200: s.QuestionOutput(many=True)},
+    )
+    def get(self, request):
+        from credit.exceptions import NoActiveModel
+        from credit.services.registry import champion_scorecard
+
+        try:
+            required = {feature.name for feature in champion_scorecard()[1].features}
+        except NoActiveModel:
+            required = set()
+        context = {
+            "required_features": required,
+            "answers": selectors.current_answers(request.user),
+            "platform": platform_features(request.user),
+        }
+        return Response(s.QuestionOutput(selectors.active_questions(), many=True, context=context).data)
+
+
+class AnswersView(APIView):
+    @extend_schema(
+        tags=["credit"],
+        summary="Your current survey answers.",
+        responses={200: s.AnswerOutput(many=True)},
+    )
+    def get(self, request):
+        from credit.models import SurveyAnswer
+
+        current = SurveyAnswer.objects.filter(user=request.user, superseded_at__isnull=True).select_related("question")
+        return Response(s.AnswerOutput(current.order_by("key"), many=True).data)
+
+    @extend_schema(
+        tags=["credit"],
+        summary="Answer survey questions (all or none are recorded; earlier answers are kept as history).",
+        description="`invalid_answer` (400) names the question and its allowed options; `unknown_question` names "
+        "the keys that do not exist.",
+        request=s.AnswersInput,
+        responses={200: s.AnswerOutput(many=True)},
+    )
+    def post(self, request):
+        data = s.AnswersInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        answers = survey.survey_answers_submit(user=request.user, answers=data.validated_data["answers"])
+        return Response(s.AnswerOutput(answers, many=True).data)
+
+
+@extend_schema(tags=["credit"], summary="Alerts about your score (band changes, big moves, milestones).")
+class AlertsView(generics.ListAPIView):
+    serializer_class = s.AlertOutput
+    pagination_class = _AlertsNewestFirst
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.alerts_of(self.request.user).select_related("previous_score")
+
+
+class AlertReadView(APIView):
+    @extend_schema(
+        tags=["credit"], summary="Mark one of your alerts read.", request=None, responses={200: s.AlertOutput}
+    )
+    def post(self, request, alert_id):
+        return Response(s.AlertOutput(scores.score_alert_read(user=request.user, alert_id=alert_id)).data)
