@@ -89,11 +89,16 @@ def _locked_head() -> AuditChainHead:
     recreated at the genesis hash. INSERT .. ON CONFLICT DO NOTHING keeps two writers
     racing to recreate it from failing.
     """
-    try:
-        return AuditChainHead.objects.select_for_update().get(pk=1)
-    except AuditChainHead.DoesNotExist:
-        AuditChainHead.objects.bulk_create([AuditChainHead(pk=1, sequence=0, hash=GENESIS_HASH)], ignore_conflicts=True)
-        return AuditChainHead.objects.select_for_update().get(pk=1)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT sequence, hash FROM audit_auditchainhead WHERE id = 1{lock}")
+        row = cursor.fetchone()
+    if row is not None:
+        head = AuditChainHead(pk=1, sequence=row[0], hash=row[1])
+        head._state.adding, head._state.db = False, connection.alias
+        return head
+    AuditChainHead.objects.bulk_create([AuditChainHead(pk=1, sequence=0, hash=GENESIS_HASH)], ignore_conflicts=True)
+    return AuditChainHead.objects.select_for_update().get(pk=1)
 
 
 def _target_identity(target) -> tuple[str, str]:
@@ -222,9 +227,10 @@ def audit_event_append(
     return event
 
 
-# The chainers' advisory lock ("BSAUDIT" as a number). Taken with pg_try_advisory_xact_lock:
-# no transaction id, no waiting.
+# The chainers' advisory lock ("BSAUDIT" as a number). Tried, never waited for; held until
+# the end of the chaining transaction.
 _CHAINER_LOCK = 0x4253415544495400
+_UNCHAINED = "SELECT 1 FROM audit_auditevent WHERE hash IS NULL"
 
 
 def audit_chain_extend(*, event_id: int | None = None, batch_size: int = 500) -> int:
@@ -241,24 +247,37 @@ def audit_chain_extend(*, event_id: int | None = None, batch_size: int = 500) ->
     and so sees every event committed before that failed attempt. Under load one chaining
     transaction serves many transfers, and no transfer waits for the chain.
     """
-    if event_id is not None and not AuditEvent.objects.filter(pk=event_id, hash__isnull=True).exists():
-        return 0
     chained = 0
     while True:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_CHAINER_LOCK])
-                    if not cursor.fetchone()[0]:
-                        return chained  # the holder chains our events after it lets go (see above)
+            if not _chainer_turn(event_id):
+                return chained  # nothing to chain, or the chainer at work will see it
             while True:
                 batch = _chain_batch(batch_size)
                 chained += batch
                 if batch < batch_size:
                     break
-        # Released: events committed while we held the lock are ours to chain.
-        if not AuditEvent.objects.filter(hash__isnull=True).exists():
-            return chained
+        # The lock is released: look again for events committed while we held it.
+        event_id = None
+
+
+def _chainer_turn(event_id: int | None) -> bool:
+    """Whether there is something to chain (``event_id``, or any event) and this caller may chain it.
+
+    One statement: is it unchained, and if so, the chainers' advisory lock (PostgreSQL; on
+    SQLite writers are serialised anyway).
+    """
+    pending = _UNCHAINED + (" AND id = %s" if event_id is not None else "")
+    params = [event_id] if event_id is not None else []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT CASE WHEN EXISTS ({pending}) THEN pg_try_advisory_xact_lock(%s) ELSE false END",
+                [*params, _CHAINER_LOCK],
+            )
+            return bool(cursor.fetchone()[0])
+        cursor.execute(pending + " LIMIT 1", params)
+        return cursor.fetchone() is not None
 
 
 def _chain_batch(batch_size: int) -> int:
@@ -275,8 +294,8 @@ def _chain_batch(batch_size: int) -> int:
         event.hash = previous = chain.chain_hash(previous, chain.content_of(event))
         links.append((event.pk, event.sequence, event.prev_hash, event.hash))
     _links_write(links)
-    head.sequence, head.hash = sequence, previous
-    head.save(update_fields=["sequence", "hash"])
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditchainhead SET sequence = %s, hash = %s WHERE id = 1", [sequence, previous])
     return len(pending)
 
 
