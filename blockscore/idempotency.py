@@ -65,9 +65,9 @@ committed ``in_progress`` row, which this module never leaves behind, would answ
 
 Concurrent duplicates are serialised by the unique constraint:
 
-* PostgreSQL: the second INSERT of the same (user, key) blocks on the first
-  transaction's uncommitted index entry. When the first commits, the INSERT fails with
-  a unique violation (inside a savepoint, so the transaction goes on); the following
+* PostgreSQL: the second ``INSERT ... ON CONFLICT (user, key) DO NOTHING`` blocks on
+  the first transaction's uncommitted index entry. When the first commits, it inserts
+  nothing (no error, so the transaction goes on without a savepoint); the following
   SELECT, a new snapshot under READ COMMITTED (Django's default; this module needs
   it), sees the committed record and replays it. If the first rolled back, the INSERT
   succeeds and the second runs as if it were first. The wait is bounded by
@@ -123,13 +123,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, OperationalError, connections, router, transaction
+from django.db import OperationalError, connections, router, transaction
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
 from rest_framework.response import Response
 
 from blockscore.exceptions import DomainError, TooManyRequests
 from blockscore.models import IdempotencyRecord
+from blockscore.sql import RowInsert
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -217,28 +218,35 @@ class IdempotentCall:
         self.response: HttpResponseBase | None = None
 
     def claim(self) -> None:
-        """Insert the record, or find the committed one and replay or refuse it."""
+        """Insert the record, or find the committed one and replay or refuse it.
+
+        ``INSERT ... ON CONFLICT DO NOTHING``: a key held by a committed record inserts
+        nothing (no error, so no savepoint is needed), and a key held by a transaction
+        still running waits for it (bounded) before deciding. Running out of that wait
+        raises the 409, which rolls the whole transaction back.
+        """
         now = timezone.now()
         ttl = timedelta(seconds=getattr(settings, "IDEMPOTENCY_TTL_SECONDS", DEFAULT_TTL_SECONDS))
         for _attempt in range(3):
+            record = IdempotencyRecord(
+                user=self.user,
+                key=self.key,
+                method=self.request.method,
+                path=self.request.path[:2048],
+                request_hash=self.fingerprint,
+                created_at=now,
+                expires_at=now + ttl,
+            )
             try:
-                with transaction.atomic(using=self.using), _bounded_lock_wait(self.using):
-                    self.record = IdempotencyRecord.objects.using(self.using).create(
-                        user=self.user,
-                        key=self.key,
-                        method=self.request.method,
-                        path=self.request.path[:2048],
-                        request_hash=self.fingerprint,
-                        created_at=now,
-                        expires_at=now + ttl,
-                    )
-                return
-            except IntegrityError:
-                pass  # a committed record holds the key: look at it below
+                with _bounded_lock_wait(self.using):
+                    inserted = _RECORD_INSERT.insert_or_skip(record, conflict=("user_id", "key"), using=self.using)
             except OperationalError as exc:
                 if _sqlstate(exc) == _LOCK_NOT_AVAILABLE:
                     raise IdempotencyRequestInProgress()
                 raise
+            if inserted:
+                self.record = record
+                return
             existing = IdempotencyRecord.objects.using(self.using).filter(user=self.user, key=self.key).first()
             if existing is None:
                 continue  # purged between our INSERT and SELECT: claim again
@@ -270,10 +278,39 @@ class IdempotentCall:
         record.response_body = response.content.decode("utf-8")
         record.response_headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
         record.completed_at = timezone.now()
-        record.save(
-            using=self.using,
-            update_fields=["state", "response_status", "response_body", "response_headers", "completed_at"],
-        )
+        connection = connections[self.using]
+        fields = [IdempotencyRecord._meta.get_field(name) for name in _STORED_FIELDS]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _STORE_SQL,
+                [field.get_db_prep_save(getattr(record, field.attname), connection) for field in fields] + [record.pk],
+            )
+
+
+# The answer, written over the claim in one statement (the hot path of every money POST).
+_STORED_FIELDS = ["state", "response_status", "response_body", "response_headers", "completed_at"]
+_STORE_SQL = (
+    f"UPDATE {IdempotencyRecord._meta.db_table} SET "
+    + ", ".join(f"{IdempotencyRecord._meta.get_field(name).column} = %s" for name in _STORED_FIELDS)
+    + " WHERE id = %s"
+)
+_RECORD_INSERT = RowInsert(
+    IdempotencyRecord,
+    [
+        "user",
+        "key",
+        "method",
+        "path",
+        "request_hash",
+        "state",
+        "response_status",
+        "response_body",
+        "response_headers",
+        "created_at",
+        "completed_at",
+        "expires_at",
+    ],
+)
 
 
 @contextmanager

@@ -17,8 +17,8 @@ class RowInsert:
         self.fields = [model._meta.get_field(name) for name in fields]
         self._statements: dict[tuple[str, int, bool], str] = {}
 
-    def _statement(self, connection, rows: int, returning: bool) -> str:
-        key = (connection.alias, rows, returning)
+    def _statement(self, connection, rows: int, returning: bool, conflict: tuple[str, ...] = ()) -> str:
+        key = (connection.alias, rows, returning, conflict)
         statement = self._statements.get(key)
         if statement is None:
             quote = connection.ops.quote_name
@@ -27,6 +27,7 @@ class RowInsert:
             statement = (
                 f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES "
                 + ", ".join([placeholders] * rows)
+                + (f" ON CONFLICT ({', '.join(quote(column) for column in conflict)}) DO NOTHING" if conflict else "")
                 + (f" RETURNING {quote(self.model._meta.pk.column)}" if returning else "")
             )
             self._statements[key] = statement
@@ -53,3 +54,22 @@ class RowInsert:
         for obj in objs:
             obj._state.adding = False
             obj._state.db = using
+
+    def insert_or_skip(self, obj, *, conflict: tuple[str, ...], using: str = "default") -> bool:
+        """INSERT one row unless it conflicts on the unique ``conflict`` columns; whether it was inserted.
+
+        ``INSERT ... ON CONFLICT (...) DO NOTHING RETURNING pk``: a conflict is no error
+        (the transaction goes on), and on PostgreSQL a conflicting row of a transaction
+        still running is waited for, then decided on.
+        """
+        connection = connections[using]
+        params = [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in self.fields]
+        with connection.cursor() as cursor:
+            cursor.execute(self._statement(connection, 1, True, conflict), params)
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        obj.pk = row[0]
+        obj._state.adding = False
+        obj._state.db = using
+        return True
