@@ -43,7 +43,7 @@ from django.utils import timezone
 
 from audit.services import audit_event_record
 from blockscore import money
-from wallets import checks, exceptions
+from wallets import exceptions
 from wallets.models import Deposit, JournalEntry, LedgerAccount, Rail, Withdrawal
 from wallets.rails.lightning import (
     LightningError,
@@ -56,8 +56,9 @@ from wallets.rails.lightning import (
     webhook_secret_from_settings,
     webhook_token,
 )
-from wallets.services.accounts import system_account, wallet_open
+from wallets.services.accounts import system_account
 from wallets.services.ledger import Line, entry_post, hold_place, hold_release
+from wallets.services.rails import deposit_wallet, withdrawal_wallet
 
 logger = logging.getLogger(__name__)
 
@@ -122,18 +123,7 @@ def deposit_create(*, user, currency: str, amount: Decimal) -> Deposit:
     """A pending deposit with an LNbits invoice for ``amount`` (BTC) to show the customer."""
     _check_currency(currency)
     rail = rail_from_settings()  # LightningDisabled before anything is written
-    wallet = wallet_open(owner=user, currency=currency)
-    checks.run_pre_transfer_checks(
-        checks.MovementIntent(
-            kind="deposit",
-            initiator=user,
-            source=None,
-            destination=wallet,
-            amount=amount,
-            currency=currency,
-            metadata={"rail": Rail.LIGHTNING},
-        )
-    )
+    wallet = deposit_wallet(user=user, rail=Rail.LIGHTNING, currency=currency, amount=amount)
     deposit = Deposit(wallet=wallet, rail=Rail.LIGHTNING, currency=currency, amount_minor=_sats(amount))
     with rail:
         invoice = rail.create_invoice(
@@ -259,22 +249,12 @@ def withdrawal_create(*, user, currency: str, prepared: dict) -> Withdrawal:
     from blockscore.queue import enqueue
 
     _check_currency(currency)
-    wallet = LedgerAccount.objects.filter(
-        owner=user, kind=LedgerAccount.Kind.CUSTOMER_WALLET, currency=currency
-    ).first()
-    if wallet is None:
-        raise exceptions.WalletNotFound()
-    amount = _btc(prepared["amount_sat"])
-    checks.run_pre_transfer_checks(
-        checks.MovementIntent(
-            kind="withdrawal",
-            initiator=user,
-            source=wallet,
-            destination=None,
-            amount=amount,
-            currency=currency,
-            metadata={"rail": Rail.LIGHTNING, "payment_hash": prepared["payment_hash"]},
-        )
+    wallet = withdrawal_wallet(
+        user=user,
+        rail=Rail.LIGHTNING,
+        currency=currency,
+        amount=_btc(prepared["amount_sat"]),
+        metadata={"payment_hash": prepared["payment_hash"]},
     )
     if (
         Withdrawal.objects.filter(payment_hash=prepared["payment_hash"])

@@ -62,6 +62,46 @@ def _transition(instance, *, to: str, actor, note: str, action: str, allowed_fro
     return before
 
 
+def deposit_wallet(*, user, rail: str, currency: str, amount: Decimal, metadata: dict | None = None) -> LedgerAccount:
+    """The wallet a deposit credits (opened on first use), once the pre-transfer checks agree."""
+    wallet = wallet_open(owner=user, currency=currency)
+    checks.run_pre_transfer_checks(
+        checks.MovementIntent(
+            kind="deposit",
+            initiator=user,
+            source=None,
+            destination=wallet,
+            amount=amount,
+            currency=currency,
+            metadata={"rail": rail, **(metadata or {})},
+        )
+    )
+    return wallet
+
+
+def withdrawal_wallet(
+    *, user, rail: str, currency: str, amount: Decimal, metadata: dict | None = None
+) -> LedgerAccount:
+    """The customer's wallet a payout debits, once the pre-transfer checks agree."""
+    wallet = LedgerAccount.objects.filter(
+        owner=user, kind=LedgerAccount.Kind.CUSTOMER_WALLET, currency=currency
+    ).first()
+    if wallet is None:
+        raise exceptions.WalletNotFound()
+    checks.run_pre_transfer_checks(
+        checks.MovementIntent(
+            kind="withdrawal",
+            initiator=user,
+            source=wallet,
+            destination=None,
+            amount=amount,
+            currency=currency,
+            metadata={"rail": rail, **(metadata or {})},
+        )
+    )
+    return wallet
+
+
 def bank_deposit_instructions(deposit: Deposit) -> dict:
     return {
         "reference": deposit.reference,
@@ -80,18 +120,7 @@ def deposit_create(*, user, rail: str, currency: str, amount: Decimal) -> Deposi
         return lightning.deposit_create(user=user, currency=currency, amount=amount)
     if rail not in BANK_RAILS:
         raise exceptions.RailUnavailable(f"Deposits by {rail} are not available.")
-    wallet = wallet_open(owner=user, currency=currency)
-    checks.run_pre_transfer_checks(
-        checks.MovementIntent(
-            kind="deposit",
-            initiator=user,
-            source=None,
-            destination=wallet,
-            amount=amount,
-            currency=currency,
-            metadata={"rail": rail},
-        )
-    )
+    wallet = deposit_wallet(user=user, rail=rail, currency=currency, amount=amount)
     deposit = Deposit.objects.create(
         wallet=wallet, rail=rail, currency=currency, amount_minor=money.to_minor_units(amount, currency)
     )
@@ -160,22 +189,7 @@ def withdrawal_create(
         raise exceptions.RailUnavailable(f"Withdrawals by {rail} are not available.")
     if amount is None or not beneficiary_name or not beneficiary_account:
         raise ValueError("a bank payout needs an amount and a beneficiary")
-    wallet = LedgerAccount.objects.filter(
-        owner=user, kind=LedgerAccount.Kind.CUSTOMER_WALLET, currency=currency
-    ).first()
-    if wallet is None:
-        raise exceptions.WalletNotFound()
-    checks.run_pre_transfer_checks(
-        checks.MovementIntent(
-            kind="withdrawal",
-            initiator=user,
-            source=wallet,
-            destination=None,
-            amount=amount,
-            currency=currency,
-            metadata={"rail": rail},
-        )
-    )
+    wallet = withdrawal_wallet(user=user, rail=rail, currency=currency, amount=amount)
     hold_place(account=wallet, amount=amount)
     withdrawal = Withdrawal.objects.create(
         wallet=wallet,
