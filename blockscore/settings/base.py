@@ -263,6 +263,14 @@ LIGHTNING_FEE_RESERVE_MIN_SAT = env_int("LIGHTNING_FEE_RESERVE_MIN_SAT", 2)
 # An invoice to pay must stay valid at least this long.
 LIGHTNING_MIN_INVOICE_SECONDS_LEFT = env_int("LIGHTNING_MIN_INVOICE_SECONDS_LEFT", 60)
 
+# KYC data at rest: Fernet keys, newest first (the first encrypts; all decrypt). Empty:
+# a key derived from SECRET_KEY (local only; production requires the setting).
+KYC_ENCRYPTION_KEYS = env_list("KYC_ENCRYPTION_KEYS", "")
+# Where KYC document files are kept (encrypted), never under a public URL.
+KYC_STORAGE_DIR = env_str("KYC_STORAGE_DIR", str(VAR_DIR / "kyc"))
+# Largest accepted KYC file, in bytes.
+KYC_MAX_FILE_BYTES = env_int("KYC_MAX_FILE_BYTES", 5 * 1024 * 1024)
+
 # Credit scores: a customer may ask for a fresh score this often.
 SCORE_REFRESH_INTERVAL_SECONDS = env_int("SCORE_REFRESH_INTERVAL_SECONDS", 3600)
 
