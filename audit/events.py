@@ -29,6 +29,7 @@ register_actions(
         "profile.updated": "Profile fields changed.",
         "preferences.updated": "Preferences changed.",
         "audit.exported": "Audit or security records were exported.",
+        "chain.contract_deployed": "A contract was deployed on chain and its address recorded.",
     }
 )
 

@@ -108,3 +108,31 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} ({self.severity}) {self.email}"
+
+
+class ContractDeployment(models.Model):
+    """Where a contract of ``contracts/`` was deployed, one row per deployment (``deploy_contract``).
+
+    It lives in audit, the lowest app that uses the chain: the audit chain's anchoring
+    (audit) and score attestations (credit, above it) both look their contract up here.
+    The latest row for a name and chain is the one in use (unless BLOCKCHAIN_CONTRACT_ADDRESS
+    says otherwise). The in-process development chain is never recorded: it dies with its
+    process.
+    """
+
+    name = models.CharField(max_length=64, help_text="The contract, e.g. ScoreAttestations.")
+    chain_id = models.BigIntegerField(db_index=True)
+    address = models.CharField(max_length=42)
+    tx_hash = models.CharField(max_length=66, help_text="The deployment transaction.")
+    block_number = models.BigIntegerField()
+    owner = models.CharField(max_length=42, help_text="The deploying account: the only one that may write.")
+    compiler = models.CharField(max_length=32)
+    source_sha256 = models.CharField(max_length=64, help_text="Hash of the contract source as deployed.")
+    deployed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-deployed_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["chain_id", "address"], name="audit_contract_once_per_chain")]
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.address} (chain {self.chain_id})"

@@ -14,5 +14,9 @@ class CreditConfig(AppConfig):
                 "credit.survey_question_changed": (
                     "Staff added or changed a survey question (a new version once answered)."
                 ),
+                "credit.attestation_requested": "A customer asked for a score to be attested on chain.",
+                "credit.attestation_retried": "A customer asked again for a failed score attestation.",
+                "credit.attestation_confirmed": "A score attestation was mined on chain.",
+                "credit.attestation_failed": "The chain refused a score attestation (the error is kept on it).",
             }
         )

@@ -185,3 +185,41 @@ class ScoreMilestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} reached {self.band}"
+
+
+class ScoreAttestation(models.Model):
+    """A score's digest written on chain, so a lender or the customer can later prove the
+    score existed, unchanged, at that time (see credit/services/attestations.py).
+
+    The digest is sha256 over a pseudonymous customer id, the score, the model version and
+    the time it was computed: nothing personal goes on chain. One attestation per score.
+    pending → submitted (transaction sent, ``tx_hash`` known) → confirmed (mined: ``block_number``),
+    or failed (``error`` says why; asking again retries).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUBMITTED = "submitted", "Submitted"
+        CONFIRMED = "confirmed", "Confirmed"
+        FAILED = "failed", "Failed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    score = models.ForeignKey(CreditScore, on_delete=models.CASCADE, related_name="attestations")
+    subject = models.CharField(max_length=64, help_text="The customer's pseudonym (keyed HMAC of their public id).")
+    digest = models.CharField(max_length=64, unique=True, help_text="sha256 hex of the attested inputs.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    chain_id = models.BigIntegerField(null=True, blank=True)
+    contract_address = models.CharField(max_length=42, blank=True)
+    tx_hash = models.CharField(max_length=66, blank=True)
+    block_number = models.BigIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["score"], name="credit_one_attestation_per_score")]
+
+    def __str__(self) -> str:
+        return f"attestation of score {self.score_id} ({self.status})"

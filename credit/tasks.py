@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from audit.chain import ChainUnavailable
 from credit.services import scores
 
 
@@ -22,3 +23,18 @@ def nightly_rescore(self):
 
     run = jobs.run_job("nightly_rescore", rescore_all, task_id=self.request.id or "")
     return run.pk
+
+
+@shared_task(
+    name="credit.submit_attestation",
+    autoretry_for=(ChainUnavailable,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def submit_attestation(attestation_id: int) -> str | None:
+    """Write a score attestation on chain (idempotent: a confirmed one is never resent)."""
+    from credit.services.attestations import attestation_submit
+
+    attestation = attestation_submit(attestation_id=attestation_id)
+    return attestation.status if attestation is not None else None

@@ -35,6 +35,17 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 ENABLE_MFA = env_bool("ENABLE_MFA", True)
 ENABLE_RATE_LIMITING = env_bool("ENABLE_RATE_LIMITING", True)
 ENABLE_BLOCKCHAIN = env_bool("ENABLE_BLOCKCHAIN", True)
+# The chain (audit/chain.py): a JSON-RPC node and the key that signs (and owns the
+# contract); no URL = an in-process eth-tester chain, for development and tests only.
+BLOCKCHAIN_PROVIDER_URL = env_str("BLOCKCHAIN_PROVIDER_URL", "")
+BLOCKCHAIN_PRIVATE_KEY = env_str("BLOCKCHAIN_PRIVATE_KEY", "")
+# The attestation contract; empty = the latest one `manage.py deploy_contract` recorded.
+BLOCKCHAIN_CONTRACT_ADDRESS = env_str("BLOCKCHAIN_CONTRACT_ADDRESS", "")
+BLOCKCHAIN_CONFIRMATION_TIMEOUT = env_int("BLOCKCHAIN_CONFIRMATION_TIMEOUT", 120)
+BLOCKCHAIN_REQUEST_TIMEOUT = env_int("BLOCKCHAIN_REQUEST_TIMEOUT", 10)
+# Keys the pseudonym of a customer in score attestations; derived from SECRET_KEY when empty.
+# Keep it stable: changing it makes earlier attestations unverifiable.
+ATTESTATION_PSEUDONYM_KEY = env_str("ATTESTATION_PSEUDONYM_KEY", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -320,6 +331,7 @@ SPECTACULAR_SETTINGS = {
         "AccountKindEnum": "wallets.models.LedgerAccount.Kind",
         "EntryKindEnum": "wallets.models.JournalEntry.Kind",
         "CurrencyEnum": "wallets.models.CURRENCY_CHOICES",
+        "AttestationStatusEnum": "credit.models.ScoreAttestation.Status",
     },
     # Problem responses and their headers are added per operation by blockscore.api.schema.AutoSchema.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],

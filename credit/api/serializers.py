@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from blockscore.api.serializers import StrictSerializer
-from credit.models import CreditScore, ScoreAlert, SurveyQuestion
+from credit.models import CreditScore, ScoreAlert, ScoreAttestation, SurveyQuestion
 
 
 class ReasonCodeOutput(serializers.Serializer):
@@ -113,3 +113,80 @@ class AlertOutput(serializers.ModelSerializer):
     class Meta:
         model = ScoreAlert
         fields = ["id", "kind", "message", "score", "band", "previous_score", "created_at", "read_at"]
+
+
+class AttestationInput(StrictSerializer):
+    score = serializers.UUIDField(help_text="The id of one of your scores (from credit/score or credit/history).")
+
+
+class DigestInputsOutput(serializers.Serializer):
+    """What the digest covers: sha256 of the canonical JSON (sorted keys, no spaces) of these."""
+
+    v = serializers.IntegerField(help_text="Version of the digest scheme.")
+    subject = serializers.CharField(help_text="Your pseudonym: a keyed hash of your account id, not your identity.")
+    score = serializers.IntegerField()
+    model_version = serializers.CharField()
+    computed_at = serializers.CharField(help_text="When the score was computed (UTC, ISO 8601, microseconds).")
+
+
+class AttestationOutput(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id")
+    score = serializers.UUIDField(source="score.public_id")
+    digest_inputs = serializers.SerializerMethodField()
+    chain_id = serializers.IntegerField(allow_null=True)
+    block_number = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        model = ScoreAttestation
+        fields = [
+            "id",
+            "score",
+            "status",
+            "digest",
+            "digest_inputs",
+            "chain_id",
+            "contract_address",
+            "tx_hash",
+            "block_number",
+            "error",
+            "created_at",
+            "submitted_at",
+            "confirmed_at",
+        ]
+
+    def get_digest_inputs(self, attestation) -> DigestInputsOutput:
+        from credit.services.attestations import digest_inputs
+
+        return digest_inputs(attestation.score)
+
+
+class VerificationErrorOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="e.g. `chain_unavailable`, `blockchain_disabled`, `contract_not_deployed`.")
+    detail = serializers.CharField()
+
+
+class VerificationOutput(serializers.Serializer):
+    matches = serializers.BooleanField(
+        allow_null=True,
+        help_text="The chain holds the digest of the stored score as it is now; null when the chain could not be read.",
+    )
+    recomputed_digest = serializers.CharField(help_text="The digest recomputed from the stored score now.")
+    block_number = serializers.IntegerField(allow_null=True, help_text="The block that recorded it on chain.")
+    recorded_at = serializers.DateTimeField(allow_null=True, help_text="That block's timestamp.")
+    checked_at = serializers.DateTimeField()
+    error = serializers.SerializerMethodField()
+
+    def get_error(self, verification) -> VerificationErrorOutput(allow_null=True):
+        if verification.error_code is None:
+            return None
+        return {"code": verification.error_code, "detail": verification.error_detail}
+
+
+class AttestationVerifiedOutput(AttestationOutput):
+    verified = serializers.SerializerMethodField(help_text="What the chain says, read now.")
+
+    class Meta(AttestationOutput.Meta):
+        fields = [*AttestationOutput.Meta.fields, "verified"]
+
+    def get_verified(self, attestation) -> VerificationOutput:
+        return VerificationOutput(self.context["verification"]).data

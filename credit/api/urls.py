@@ -10,4 +10,6 @@ urlpatterns = [
     path("credit/survey/answers", views.AnswersView.as_view(), name="credit-survey-answers"),
     path("credit/alerts", views.AlertsView.as_view(), name="credit-alerts"),
     path("credit/alerts/<uuid:alert_id>/read", views.AlertReadView.as_view(), name="credit-alert-read"),
+    path("credit/attestations", views.AttestationsView.as_view(), name="credit-attestations"),
+    path("credit/attestations/<uuid:attestation_id>", views.AttestationView.as_view(), name="credit-attestation"),
 ]

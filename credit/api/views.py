@@ -126,3 +126,44 @@ class AlertReadView(APIView):
     )
     def post(self, request, alert_id):
         return Response(s.AlertOutput(scores.score_alert_read(user=request.user, alert_id=alert_id)).data)
+
+
+_CHAIN_OFF = OpenApiResponse(description="`blockchain_disabled`: on-chain features are off (ENABLE_BLOCKCHAIN).")
+
+
+class AttestationsView(APIView):
+    @extend_schema(
+        tags=["credit"],
+        summary="Attest one of your scores on chain.",
+        description="Records a digest of the score (a pseudonym of you, the score, the model version and when it "
+        "was computed: nothing personal) and writes it on chain in the background; `status` goes from `pending` "
+        "to `submitted` and `confirmed` (or `failed`). One attestation per score: asking again returns it "
+        "(a failed one is tried again). Another customer's score is 404.",
+        request=s.AttestationInput,
+        responses={202: s.AttestationOutput, 503: _CHAIN_OFF},
+    )
+    def post(self, request):
+        from credit.services import attestations
+
+        data = s.AttestationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        score = attestations.own_score(user=request.user, score_id=data.validated_data["score"])
+        attestation = attestations.attestation_request(score=score, actor=request.user)
+        return Response(s.AttestationOutput(attestation).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AttestationView(APIView):
+    @extend_schema(
+        tags=["credit"],
+        summary="One of your attestations, checked against the chain now.",
+        description="`verified.matches` is true when the chain holds the digest recomputed from the stored score, "
+        "with the block that recorded it. When the chain cannot be read, `matches` is null and `verified.error` "
+        "says why; the stored fields are still returned.",
+        responses={200: s.AttestationVerifiedOutput},
+    )
+    def get(self, request, attestation_id):
+        from credit.services import attestations
+
+        attestation = attestations.own_attestation(user=request.user, attestation_id=attestation_id)
+        verification = attestations.attestation_verify(attestation)
+        return Response(s.AttestationVerifiedOutput(attestation, context={"verification": verification}).data)
