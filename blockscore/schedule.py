@@ -23,4 +23,9 @@ PERIODIC_TASKS = {
         "crontab": {"minute": "*", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
         "description": "Ask LNbits about pending Lightning deposits and payouts: credit, expire, settle or release.",
     },
+    "weekly_rescan": {
+        "task": "compliance.rescan",
+        "crontab": {"minute": "0", "hour": "3", "day_of_week": "0", "day_of_month": "*", "month_of_year": "*"},
+        "description": "Screen every active customer against the latest sanctions lists (also run after each import).",
+    },
 }

@@ -10,6 +10,12 @@ ACTIONS = {
     "kyc.resubmission_requested": "A compliance officer asked for documents again.",
     "kyc.document_viewed": "A compliance officer opened a KYC document.",
     "kyc.reencrypted": "KYC fields and files were re-encrypted with the newest key.",
+    # watchlists and screening
+    "watchlist.imported": "A new version of a sanctions list was imported.",
+    "screening.hits_raised": "Screening raised new hits on a customer (a case was opened or joined).",
+    "screening.hit_dismissed": "A compliance officer dismissed a screening hit (not the same person).",
+    "screening.hit_confirmed": "A compliance officer confirmed a screening hit.",
+    "screening.rescan": "Every customer was screened again (after a list import, or weekly).",
     # cases
     "case.opened": "A compliance case was opened (screening hit or monitoring alert).",
     "case.assigned": "A compliance case was assigned.",

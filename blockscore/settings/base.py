@@ -282,6 +282,13 @@ KYC_STORAGE_DIR = env_str("KYC_STORAGE_DIR", str(VAR_DIR / "kyc"))
 # Largest accepted KYC file, in bytes.
 KYC_MAX_FILE_BYTES = env_int("KYC_MAX_FILE_BYTES", 5 * 1024 * 1024)
 
+# Sanctions screening (compliance.screening): hits at or above this score (0-1) are raised;
+# chosen from benchmarks/screening.py (docs/compliance.md has the figures).
+SCREENING_THRESHOLD = float(env_str("SCREENING_THRESHOLD", "0.88"))
+# Watchlist imports: largest file accepted (bytes) and the download read timeout (seconds).
+WATCHLIST_MAX_BYTES = env_int("WATCHLIST_MAX_BYTES", 100 * 1024 * 1024)
+WATCHLIST_FETCH_TIMEOUT = env_int("WATCHLIST_FETCH_TIMEOUT", 120)
+
 # Credit scores: a customer may ask for a fresh score this often.
 SCORE_REFRESH_INTERVAL_SECONDS = env_int("SCORE_REFRESH_INTERVAL_SECONDS", 3600)
 

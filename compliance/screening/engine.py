@@ -1,0 +1,326 @@
+"""The screening index: blocking through a token index, then token-aligned scoring.
+
+Built once per set of list versions from plain ``ListRecord`` values (no ORM here) and
+then reused for every query, one at a time or in batches.
+
+**Blocking.** Every distinct list token is indexed under itself and under its
+deletion neighbourhood (the token with one letter removed, and with two removed for
+long tokens): a query token with a typo, a transposition, a missing or an extra letter
+shares a key with the listed spelling. Each query token is looked up once (memoised),
+giving the list tokens within Jaro-Winkler ``TOKEN_MIN`` of it and so the list names
+that contain them. A name is a candidate when it shares at least two tokens with a
+query of two tokens or more (one for a one-token query): a name sharing one token of
+several cannot reach the threshold.
+
+**Scoring.** Query and list tokens are aligned greedily by Jaro-Winkler similarity
+(order-free: "LAST, First" = "First Last"); the name score is the weighted similarity
+of the aligned pairs over the aligned weight plus the weight of the tokens left over
+(query tokens count fully, list tokens by ``LIST_EXTRA_PENALTY``: a list name often
+carries more names than a customer gives). Particles and initials weigh less. Date of
+birth and country then add or subtract a little (``DOB_*``, ``COUNTRY_*``); every hit
+says what agreed or conflicted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import combinations
+
+from rapidfuzz.distance import JaroWinkler
+
+from compliance.screening import normalise
+
+TOKEN_MIN = 0.80  # below this two tokens are not the same name
+QUERY_EXTRA_PENALTY = 1.0
+LIST_EXTRA_PENALTY = 0.5
+DOB_MATCH = 0.06  # the listed date (or the listed year when only a year is listed)
+DOB_YEAR_MATCH = 0.02  # same year, another day: data-entry differences happen
+DOB_CONFLICT = -0.12  # every listed date of birth at least two years away
+COUNTRY_MATCH = 0.02
+COUNTRY_CONFLICT = -0.02
+MAX_BONUS = DOB_MATCH + COUNTRY_MATCH
+
+
+@dataclass(frozen=True)
+class ListRecord:
+    """What the engine needs of one list entry. ``key`` is the caller's id for it."""
+
+    key: int | str
+    source: str
+    list_id: str
+    entity_type: str
+    names: tuple[str, ...]  # the primary name first, then the aliases
+    dates_of_birth: tuple[str, ...] = ()
+    countries: frozenset[str] = frozenset()  # ISO codes of nationalities and countries
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    dob: str | None = None  # ISO date or year
+    country: str | None = None  # ISO 3166-1 alpha-2
+
+
+@dataclass
+class Match:
+    key: int | str
+    source: str
+    list_id: str
+    entity_type: str
+    matched_name: str
+    score: float
+    name_score: float
+    tokens: list[tuple[str, str, float]] = field(default_factory=list)
+    unmatched_query: list[str] = field(default_factory=list)
+    unmatched_list: list[str] = field(default_factory=list)
+    dob: str = "unknown"  # match, year, conflict, unknown
+    country: str = "unknown"  # match, conflict, unknown
+
+    def explanation(self) -> dict:
+        return {
+            "matched_name": self.matched_name,
+            "name_score": round(self.name_score, 4),
+            "tokens": [{"query": q, "list": c, "similarity": round(s, 4)} for q, c, s in self.tokens],
+            "unmatched_query_tokens": self.unmatched_query,
+            "unmatched_list_tokens": self.unmatched_list,
+            "dob": self.dob,
+            "country": self.country,
+            "score": round(self.score, 4),
+        }
+
+
+def _deletions(token: str) -> set[str]:
+    """The token and its deletion neighbourhood (1 letter; 2 for tokens of 7+)."""
+    keys = {token}
+    if len(token) >= 4:
+        ones = {token[:i] + token[i + 1 :] for i in range(len(token))}
+        keys |= ones
+        if len(token) >= 7:
+            for one in ones:
+                keys |= {one[:i] + one[i + 1 :] for i in range(len(one))}
+    return keys
+
+
+def dob_agreement(query_dob: str | None, listed: Sequence[str]) -> str:
+    """match / year / conflict / unknown between a customer's date and the listed ones."""
+    if not query_dob or not listed:
+        return "unknown"
+    year = query_dob[:4]
+    if not year.isdigit():
+        return "unknown"
+    qyear = int(year)
+    best = "conflict"
+    for value in listed:
+        if "/" in value:  # a range of years
+            start, _, end = value.partition("/")
+            if start.isdigit() and end.isdigit() and int(start) <= qyear <= int(end):
+                return "match"
+            if start.isdigit() and end.isdigit() and int(start) - 1 <= qyear <= int(end) + 1:
+                best = "near"
+            continue
+        if query_dob.startswith(value) or (len(query_dob) == 4 and value.startswith(query_dob)):
+            return "match"  # same date, or the listed year/month holds it
+        if value[:4] == year:
+            best = "year"
+        elif value[:4].isdigit() and abs(int(value[:4]) - qyear) <= 1 and best == "conflict":
+            best = "near"
+    return "unknown" if best == "near" else best
+
+
+class ScreeningIndex:
+    """An index over list records; ``screen`` one query or ``screen_many``."""
+
+    def __init__(self, records: Iterable[ListRecord], *, label: str = ""):
+        self.label = label
+        self.records: list[ListRecord] = []
+        self.vocab: dict[str, int] = {}
+        self.vocab_tokens: list[str] = []
+        self.postings: list[list[int]] = []
+        # names: (record index, display name, token ids, weights, total weight)
+        self.name_record: list[int] = []
+        self.name_display: list[str] = []
+        self.name_tokens: list[tuple[int, ...]] = []
+        self.name_weights: list[tuple[float, ...]] = []
+        self.name_weight_total: list[float] = []
+        self.keys: dict[str, list[int]] = {}
+        self._token_cache: dict[str, tuple[dict[int, float], frozenset[int]]] = {}
+        for record in records:
+            self._add(record)
+        for token_id, token in enumerate(self.vocab_tokens):
+            for key in _deletions(token):
+                self.keys.setdefault(key, []).append(token_id)
+        self.postings = [sorted(set(p)) for p in self.postings]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def name_count(self) -> int:
+        return len(self.name_display)
+
+    def _add(self, record: ListRecord) -> None:
+        record_index = len(self.records)
+        self.records.append(record)
+        seen: set[tuple[str, ...]] = set()
+        for display in record.names:
+            toks = normalise.tokens(display)
+            if not toks or toks in seen:
+                continue
+            seen.add(toks)
+            ids = []
+            for token in toks:
+                token_id = self.vocab.get(token)
+                if token_id is None:
+                    token_id = self.vocab[token] = len(self.vocab_tokens)
+                    self.vocab_tokens.append(token)
+                    self.postings.append([])
+                ids.append(token_id)
+            name_id = len(self.name_display)
+            for token_id in ids:
+                self.postings[token_id].append(name_id)
+            weights = tuple(normalise.weight(t) for t in toks)
+            self.name_record.append(record_index)
+            self.name_display.append(display)
+            self.name_tokens.append(tuple(ids))
+            self.name_weights.append(weights)
+            self.name_weight_total.append(sum(weights))
+
+    def _similar(self, token: str) -> tuple[dict[int, float], frozenset[int]]:
+        """List tokens within TOKEN_MIN of ``token``, and the names holding them (memoised)."""
+        cached = self._token_cache.get(token)
+        if cached is not None:
+            return cached
+        found: set[int] = set()
+        for key in _deletions(token):
+            ids = self.keys.get(key)
+            if ids:
+                found.update(ids)
+        sims: dict[int, float] = {}
+        names: set[int] = set()
+        for token_id in found:
+            other = self.vocab_tokens[token_id]
+            sim = 1.0 if other == token else JaroWinkler.normalized_similarity(token, other)
+            if sim >= TOKEN_MIN:
+                sims[token_id] = sim
+                names.update(self.postings[token_id])
+        result = (sims, frozenset(names))
+        if len(self._token_cache) > 500_000:
+            self._token_cache.clear()
+        self._token_cache[token] = result
+        return result
+
+    def screen(self, query: Query, *, threshold: float, entity_types: Iterable[str] | None = None) -> list[Match]:
+        """Hits at or above ``threshold``, best first (one per list entry: its best name)."""
+        qtokens = normalise.tokens(query.name) if query.name else ()
+        if not qtokens:
+            return []
+        types = frozenset(entity_types) if entity_types else None
+        looked_up = [self._similar(t) for t in qtokens]
+        qweights = [normalise.weight(t) for t in qtokens]
+        qweight_total = sum(qweights)
+        if len(qtokens) == 1:
+            candidates = looked_up[0][1]
+        else:
+            candidates = set()
+            for (_, a), (_, b) in combinations(looked_up, 2):
+                candidates |= a & b if len(a) <= len(b) else b & a
+        floor = threshold - MAX_BONUS
+        best: dict[int, Match] = {}
+        for name_id in candidates:
+            record_index = self.name_record[name_id]
+            record = self.records[record_index]
+            if types is not None and record.entity_type not in types:
+                continue
+            scored = self._score_name(qtokens, qweights, qweight_total, looked_up, name_id, floor)
+            if scored is None:
+                continue
+            name_score, pairs, unmatched_q, unmatched_c = scored
+            dob = dob_agreement(query.dob, record.dates_of_birth)
+            country = "unknown"
+            if query.country and record.countries:
+                country = "match" if query.country.upper() in record.countries else "conflict"
+            score = name_score
+            score += {"match": DOB_MATCH, "year": DOB_YEAR_MATCH, "conflict": DOB_CONFLICT}.get(dob, 0.0)
+            score += {"match": COUNTRY_MATCH, "conflict": COUNTRY_CONFLICT}.get(country, 0.0)
+            score = max(0.0, min(1.0, score))
+            if score < threshold:
+                continue
+            previous = best.get(record_index)
+            if previous is not None and previous.score >= score:
+                continue
+            best[record_index] = Match(
+                key=record.key,
+                source=record.source,
+                list_id=record.list_id,
+                entity_type=record.entity_type,
+                matched_name=self.name_display[name_id],
+                score=round(score, 4),
+                name_score=name_score,
+                tokens=pairs,
+                unmatched_query=unmatched_q,
+                unmatched_list=unmatched_c,
+                dob=dob,
+                country=country,
+            )
+        return sorted(best.values(), key=lambda m: (-m.score, m.source, m.list_id))
+
+    def _score_name(self, qtokens, qweights, qweight_total, looked_up, name_id, floor):
+        ctoken_ids = self.name_tokens[name_id]
+        cweights = self.name_weights[name_id]
+        pairs = []
+        for i, (sims, _) in enumerate(looked_up):
+            for j, token_id in enumerate(ctoken_ids):
+                sim = sims.get(token_id)
+                if sim is not None:
+                    pairs.append((sim, i, j))
+        if not pairs:
+            return None
+        pairs.sort(reverse=True)
+        used_q: set[int] = set()
+        used_c: set[int] = set()
+        numerator = matched_weight = 0.0
+        aligned = []
+        for sim, i, j in pairs:
+            if i in used_q or j in used_c:
+                continue
+            used_q.add(i)
+            used_c.add(j)
+            w = (qweights[i] + cweights[j]) / 2
+            numerator += sim * w
+            matched_weight += w
+            aligned.append((i, j, sim))
+        unmatched_q_weight = qweight_total - sum(qweights[i] for i in used_q)
+        unmatched_c_weight = self.name_weight_total[name_id] - sum(cweights[j] for j in used_c)
+        denominator = matched_weight + QUERY_EXTRA_PENALTY * unmatched_q_weight
+        denominator += LIST_EXTRA_PENALTY * unmatched_c_weight
+        name_score = numerator / denominator
+        if name_score < floor:
+            return None
+        tokens = [(qtokens[i], self.vocab_tokens[ctoken_ids[j]], sim) for i, j, sim in sorted(aligned)]
+        unmatched_q = [qtokens[i] for i in range(len(qtokens)) if i not in used_q]
+        unmatched_c = [self.vocab_tokens[ctoken_ids[j]] for j in range(len(ctoken_ids)) if j not in used_c]
+        return name_score, tokens, unmatched_q, unmatched_c
+
+    def screen_many(
+        self, queries: Iterable[Query], *, threshold: float, entity_types: Iterable[str] | None = None
+    ) -> list[list[Match]]:
+        """The batch path: the same answers as ``screen``, with identical queries
+        (same name, date and country) answered once."""
+        answers: dict[Query, list[Match]] = {}
+        out = []
+        for query in queries:
+            found = answers.get(query)
+            if found is None:
+                found = answers[query] = self.screen(query, threshold=threshold, entity_types=entity_types)
+            out.append(found)
+        return out
+
+
+def iso_dob(value) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()[:10] or None
