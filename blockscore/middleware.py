@@ -136,7 +136,8 @@ class MetricsMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse a body above MAX_REQUEST_BODY_BYTES with 413 before it is read.
+    """Refuse a body above MAX_REQUEST_BODY_BYTES (MAX_UPLOAD_BODY_BYTES on the upload
+    paths, UPLOAD_PATH_PREFIXES) with 413 before it is read.
 
     - With a Content-Length, the declared size decides; nothing is read.
     - A chunked body (no Content-Length) that the server has de-chunked and terminated
@@ -153,6 +154,8 @@ class BodySizeLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.MAX_REQUEST_BODY_BYTES
+        if request.path.startswith(tuple(getattr(settings, "UPLOAD_PATH_PREFIXES", ()))):
+            limit = settings.MAX_UPLOAD_BODY_BYTES  # file uploads (KYC documents); each file is capped again
         if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
             refused = self._buffer_chunked(request, limit)
             if refused is not None:

@@ -23,6 +23,7 @@ api_v1 = [
     path("", include("wallets.api.pin_urls")),
     path("", include("wallets.api.payment_request_urls")),
     path("", include("credit.api.urls")),
+    path("", include("compliance.api.urls")),
 ]
 
 urlpatterns = [

@@ -6,6 +6,9 @@ class ComplianceConfig(AppConfig):
 
     def ready(self):
         from audit.events import register_actions
+        from compliance import checks
         from compliance.actions import ACTIONS
+        from compliance.kyc import tasks  # noqa: F401  (registers the KYC Celery tasks)
 
         register_actions(ACTIONS)
+        checks.register()

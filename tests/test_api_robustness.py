@@ -752,6 +752,7 @@ def test_production_settings_turn_on_hsts_and_secure_cookies(tmp_path):
         "SECRET_KEY": "k" * 64,
         "DATABASE_URL": "postgres://u:p@db.invalid:5432/x",
         "ALLOWED_HOSTS": "api.example.com",
+        "KYC_ENCRYPTION_KEYS": "x3HV8rmbz8Sz3bG0gPSwWjh4ZY2Xq6BTzKXXaF3mZQ8=",
         "BLOCKSCORE_VAR_DIR": str(tmp_path),
         "PATH": "/usr/bin:/bin",
     }

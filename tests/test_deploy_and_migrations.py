@@ -43,6 +43,7 @@ def production_env(tmp_path: Path, **overrides) -> dict:
         # Parsed, not connected to: `check` without --database touches no database.
         DATABASE_URL=os.environ.get("DATABASE_URL") or "postgres://blockscore@127.0.0.1:5432/blockscore",
         ALLOWED_HOSTS="blockscore.example.com",
+        KYC_ENCRYPTION_KEYS="x3HV8rmbz8Sz3bG0gPSwWjh4ZY2Xq6BTzKXXaF3mZQ8=",
         BLOCKSCORE_VAR_DIR=str(tmp_path / "var"),
         PYTHONDONTWRITEBYTECODE="1",
     )

@@ -183,6 +183,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # Requests: bodies above this are refused with 413 before they are read.
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1_048_576)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# Multipart uploads (KYC documents) may be larger, on these paths only.
+MAX_UPLOAD_BODY_BYTES = env_int("MAX_UPLOAD_BODY_BYTES", 16 * 1_048_576)
+UPLOAD_PATH_PREFIXES = ("/api/v1/kyc/",)
 
 # E-mail (magic links). Console by default so a local run shows the link.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -281,6 +284,20 @@ KYC_ENCRYPTION_KEYS = env_list("KYC_ENCRYPTION_KEYS", "")
 KYC_STORAGE_DIR = env_str("KYC_STORAGE_DIR", str(VAR_DIR / "kyc"))
 # Largest accepted KYC file, in bytes.
 KYC_MAX_FILE_BYTES = env_int("KYC_MAX_FILE_BYTES", 5 * 1024 * 1024)
+# Customers without approved KYC: per-transaction and per-day limits (major units), tighter
+# than TRANSFER_LIMITS; enforced by compliance's pre-transfer check.
+KYC_UNVERIFIED_LIMITS = {
+    code: (per_transfer, per_day)
+    for code, _, limits in (
+        item.partition("=")
+        for item in env_list(
+            "KYC_UNVERIFIED_LIMITS",
+            "USD=200/500,EUR=200/500,GBP=150/400,NGN=150000/400000,KES=25000/60000,GHS=2500/6000,"
+            "ZAR=3500/9000,INR=15000/40000,JPY=30000/75000,KWD=60/150,BHD=75/190,BTC=0.005/0.01",
+        )
+    )
+    for per_transfer, _, per_day in [limits.partition("/")]
+}
 
 # Sanctions screening (compliance.screening): hits at or above this score (0-1) are raised;
 # chosen from benchmarks/screening.py (docs/compliance.md has the figures).
@@ -338,6 +355,7 @@ SPECTACULAR_SETTINGS = {
         "AccountKindEnum": "wallets.models.LedgerAccount.Kind",
         "EntryKindEnum": "wallets.models.JournalEntry.Kind",
         "CurrencyEnum": "wallets.models.CURRENCY_CHOICES",
+        "CountryEnum": "django_countries.countries",
         "AttestationStatusEnum": "credit.models.ScoreAttestation.Status",
     },
     # Problem responses and their headers are added per operation by blockscore.api.schema.AutoSchema.

@@ -16,6 +16,10 @@ ENVIRONMENT = "production"
 DEBUG = False
 if len(SECRET_KEY) < 50:  # noqa: F405
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters in production")
+if not KYC_ENCRYPTION_KEYS:  # noqa: F405
+    raise ImproperlyConfigured(
+        "Production settings need KYC_ENCRYPTION_KEYS (Fernet keys, newest first) to encrypt KYC data at rest"
+    )
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.

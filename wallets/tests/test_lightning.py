@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from blockscore.testing import run_in_parallel
+from compliance.tests.factories import kyc_approved
 from conftest import client_for, console_for
 from wallets.models import Deposit, JournalEntry, LedgerAccount, Withdrawal
 from wallets.rails.lightning import webhook_secret_from_settings, webhook_token
@@ -315,6 +316,7 @@ def test_a_payout_the_node_refuses_releases_the_hold(
     user, lightning_settings, payer_rail, django_capture_on_commit_callbacks
 ):
     # The customer's ledger wallet can afford it, but the platform's LNbits wallet cannot.
+    kyc_approved(user)  # over the unverified customers' limit otherwise
     wallet = funded_wallet("1.00000000", currency="BTC", owner=user)
     invoice = payer_rail.create_invoice(amount_sat=5_000_000, memo="too much for the node", expiry_seconds=600)
 
