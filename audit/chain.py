@@ -394,11 +394,17 @@ def _tester_failures() -> tuple[type[Exception], ...]:
     return (TransactionFailed,)
 
 
-def _refusal(exc: Exception) -> ChainTransactionFailed:
+_RETRYABLE = ("nonce too low", "nonce too high", "already known", "replacement transaction underpriced")
+
+
+def _refusal(exc: Exception) -> ChainError:
     """The chain's reason for refusing a transaction, as a domain error (the revert reason only)."""
     reason = str(getattr(exc, "message", None) or exc).strip()
     if "already attested" in reason:
         return AlreadyAttested()
+    if any(marker in reason.lower() for marker in _RETRYABLE):
+        # Another process sent with the same nonce first: worth sending again later.
+        return ChainUnavailable(f"The node refused the transaction for now: {reason[:200]}")
     return ChainTransactionFailed(f"The blockchain refused the transaction: {reason[:200]}")
 
 
@@ -434,6 +440,11 @@ def in_process_reset() -> None:
     """Forget the in-process chain (tests): the next use starts a fresh one."""
     with _send_lock:
         _in_process.clear()
+
+
+def is_in_process() -> bool:
+    """Whether the configured chain is the in-process one (no connection made)."""
+    return settings.ENABLE_BLOCKCHAIN and not settings.BLOCKCHAIN_PROVIDER_URL
 
 
 def client() -> ChainClient:

@@ -140,7 +140,11 @@ class AttestationsView(APIView):
         "to `submitted` and `confirmed` (or `failed`). One attestation per score: asking again returns it "
         "(a failed one is tried again). Another customer's score is 404.",
         request=s.AttestationInput,
-        responses={202: s.AttestationOutput, 503: _CHAIN_OFF},
+        responses={
+            202: s.AttestationOutput,
+            404: OpenApiResponse(description="`not_found`: you have no score with this id."),
+            503: _CHAIN_OFF,
+        },
     )
     def post(self, request):
         from credit.services import attestations

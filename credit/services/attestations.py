@@ -14,17 +14,21 @@ Invariants:
 
 - One attestation per score (a unique constraint); asking again returns it, and a failed
   one is retried.
-- ``attestation_submit`` (the Celery task's body, queued after commit) is safe to run
-  twice, or concurrently: a confirmed attestation is never sent again; one already on chain
-  (an earlier run died after sending) is confirmed from the chain; a transaction still known
-  to the node is waited for, not resent; and the contract itself refuses a second write of a
-  digest, which we then read back as confirmed.
+- ``attestation_submit`` is the Celery task's body, queued after commit (with the
+  in-process chain it runs in the requesting process after commit instead: a worker
+  process would write to a chain of its own). It is safe to run twice, or concurrently: a
+  confirmed attestation is never sent again; one already on chain (an earlier run died
+  after sending) is confirmed from the chain; a transaction still known to the node is
+  waited for, not resent; and the contract itself refuses a second write of a digest,
+  which is then read back as confirmed.
 - ``attestation_verify`` recomputes the digest from the stored score as it is now, so a
   score changed in the database no longer matches what the chain holds.
 """
 
+import functools
 import hashlib
 import hmac
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -37,6 +41,8 @@ from audit.services import audit_event_record
 from blockscore.exceptions import NotFound
 from blockscore.queue import enqueue
 from credit.models import CreditScore, ScoreAttestation
+
+logger = logging.getLogger(__name__)
 
 DIGEST_VERSION = 1
 
@@ -126,8 +132,19 @@ def attestation_request(*, score: CreditScore, actor) -> ScoreAttestation:
             target=attestation,
             metadata={"score": str(score.public_id), "digest": attestation.digest},
         )
-        enqueue("credit.submit_attestation", attestation.pk)
+        if chain.is_in_process():
+            # The in-process chain lives in this process: a worker would write to its own.
+            transaction.on_commit(functools.partial(_submit_here, attestation.pk))
+        else:
+            enqueue("credit.submit_attestation", attestation.pk)
     return attestation
+
+
+def _submit_here(attestation_id: int) -> None:
+    try:
+        attestation_submit(attestation_id=attestation_id)
+    except chain.ChainError:  # recorded on the attestation; asking again retries
+        logger.warning("attestation not submitted", extra={"attestation": attestation_id}, exc_info=True)
 
 
 def _update(attestation: ScoreAttestation, **fields) -> None:

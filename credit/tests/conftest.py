@@ -1,7 +1,7 @@
 """Fixtures of the credit tests: a real JSON-RPC Ethereum node (anvil) for the attestations.
 
 ``anvil`` starts one anvil for the test session on a free port of 127.0.0.1, from the npm
-package pinned in contracts/package.json (``npm ci --prefix contracts`` installs it into
+package pinned in contracts/package.json (``npm install --prefix contracts`` installs it into
 contracts/node_modules; ANVIL_BIN names another binary). Where anvil is not installed the
 tests that need it are skipped with the reason, except in CI (CI=true), where that is an
 error: CI installs it, so its absence would mean the JSON-RPC path went untested.
@@ -79,7 +79,7 @@ def anvil(tmp_path_factory):
     with its child processes at the end of the session."""
     binary = find_anvil()
     if binary is None:
-        reason = "anvil is not installed (run npm ci --prefix contracts, or set ANVIL_BIN)"
+        reason = "anvil is not installed (run npm install --prefix contracts, or set ANVIL_BIN)"
         if IN_CI:
             pytest.fail(f"{reason}; CI must run the JSON-RPC attestation tests", pytrace=False)
         pytest.skip(reason)

@@ -334,3 +334,17 @@ def test_attestation_on_a_json_rpc_node(anvil, settings, user, django_capture_on
 
     CreditScore.objects.filter(pk=score.pk).update(score=score.score + 1)
     assert client.get(f"/api/v1/credit/attestations/{attestation.public_id}").json()["verified"]["matches"] is False
+
+
+def test_a_nonce_race_is_retried_and_a_revert_is_not():
+    assert isinstance(chain._refusal(ValueError("nonce too low: next nonce 7, tx nonce 6")), chain.ChainUnavailable)
+    assert type(chain._refusal(ValueError("execution reverted: not the owner"))) is chain.ChainTransactionFailed
+    assert isinstance(chain._refusal(ValueError("execution reverted: already attested")), chain.AlreadyAttested)
+
+
+def test_the_client_never_shows_its_key():
+    key = chain.in_process_account_key(0)
+
+    shown = repr(chain.client())
+
+    assert key[2:] not in shown and key not in shown
