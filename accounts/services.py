@@ -32,6 +32,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts import exceptions, tokens
+from accounts.identity import identity_changed
 from accounts.models import MagicLink, MfaChallenge, Preferences, Profile, RevokedAccessToken, User
 from blockscore import auditing, ratelimit, request_context
 from blockscore.queue import enqueue
@@ -419,7 +420,8 @@ def _apply(instance, data: dict, allowed, action: str, actor: User, target) -> d
 
 @transaction.atomic
 def user_update(*, user: User, data: dict, actor: User | None = None) -> User:
-    _apply(user, data, USER_EDITABLE_FIELDS, "user.updated", actor or user, user)
+    changes = _apply(user, data, USER_EDITABLE_FIELDS, "user.updated", actor or user, user)
+    identity_changed(user, changes)
     return user
 
 
@@ -436,10 +438,10 @@ def preferences_get(user: User) -> Preferences:
 @transaction.atomic
 def profile_update(*, user: User, data: dict) -> Profile:
     names = {field: data.pop(field) for field in USER_EDITABLE_FIELDS if field in data}
-    if names:
-        user_update(user=user, data=names)
+    changed = set(_apply(user, names, USER_EDITABLE_FIELDS, "user.updated", user, user)) if names else set()
     profile = Profile.objects.select_for_update().get(pk=profile_get(user).pk)
-    _apply(profile, data, PROFILE_FIELDS, "profile.updated", user, user)
+    changed |= set(_apply(profile, data, PROFILE_FIELDS, "profile.updated", user, user))
+    identity_changed(user, changed)  # once, whichever of name and date of birth changed
     return profile
 
 

@@ -5,6 +5,7 @@ class ComplianceConfig(AppConfig):
     name = "compliance"
 
     def ready(self):
+        from accounts.identity import register_identity_change_listener
         from audit.events import register_actions
         from compliance import checks
         from compliance.actions import ACTIONS
@@ -12,3 +13,4 @@ class ComplianceConfig(AppConfig):
 
         register_actions(ACTIONS)
         checks.register()
+        register_identity_change_listener("compliance.rescreen", checks.rescreen_on_identity_change)

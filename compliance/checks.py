@@ -69,3 +69,12 @@ def kyc_tier_limits(intent: MovementIntent) -> None:
 
 def register() -> None:
     register_pre_transfer_check("compliance.kyc_tier_limits", kyc_tier_limits)
+
+
+def rescreen_on_identity_change(user, fields: set[str]) -> None:
+    """A customer changed their name or date of birth: screen them again after commit."""
+    from blockscore.queue import enqueue
+
+    if getattr(user, "is_staff", False):
+        return
+    enqueue("compliance.screen_customer", user.pk, "profile_change")

@@ -20,3 +20,15 @@ def screen_kyc_submission(submission_id: int) -> int | None:
     if submission is None:
         return None
     return screen_customer(user=submission.user, trigger="kyc_submission").pk
+
+
+@shared_task(name="compliance.screen_customer")
+def screen_customer_task(user_id: int, trigger: str) -> int | None:
+    """Screen one customer now (after a change of name or date of birth)."""
+    from accounts.models import User
+    from compliance.services.screening import screen_customer
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return None
+    return screen_customer(user=user, trigger=trigger).pk
