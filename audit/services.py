@@ -250,9 +250,11 @@ def audit_chain_extend(*, event_id: int | None = None, batch_size: int = 500) ->
     """
     chained = 0
     while True:
+        if not _chainer_needed(event_id):
+            return chained  # nothing to chain, or the chainer at work will see it
         with transaction.atomic():
             if not _chainer_turn(event_id):
-                return chained  # nothing to chain, or the chainer at work will see it
+                return chained  # another caller became the chainer since
             while True:
                 batch = _chain_batch(batch_size)
                 chained += batch
@@ -260,6 +262,30 @@ def audit_chain_extend(*, event_id: int | None = None, batch_size: int = 500) ->
                     break
         # The lock is released: look again for events committed while we held it.
         event_id = None
+
+
+def _chainer_needed(event_id: int | None) -> bool:
+    """Whether ``event_id`` (or any event) waits to be chained and no chainer is at work.
+
+    No transaction, one statement: under load most callers stop here, because a chainer
+    holds the advisory lock and will look again after releasing it (see
+    ``audit_chain_extend``). That is only a hint; ``_chainer_turn`` decides.
+    """
+    pending = _UNCHAINED + (" AND id = %s" if event_id is not None else "")
+    params: list = [event_id] if event_id is not None else []
+    if connection.vendor == "postgresql":
+        pending = (
+            f"EXISTS ({pending}) AND NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND pid <> pg_backend_pid() "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND classid = %s AND objid = %s AND objsubid = 1)"
+        )
+        params += [_CHAINER_LOCK >> 32, _CHAINER_LOCK & 0xFFFFFFFF]
+    else:
+        pending = f"EXISTS ({pending})"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {pending}", params)
+        return bool(cursor.fetchone()[0])
 
 
 def _chainer_turn(event_id: int | None) -> bool:

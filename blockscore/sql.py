@@ -33,6 +33,14 @@ class RowInsert:
             self._statements[key] = statement
         return statement
 
+    def statement(self, objs: list, *, using: str = "default", returning_pk: bool = False) -> tuple[str, list]:
+        """The INSERT of ``objs`` and its parameters, to run as part of a larger statement."""
+        connection = connections[using]
+        params = [
+            field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs for field in self.fields
+        ]
+        return self._statement(connection, len(objs), returning_pk), params
+
     def insert(self, objs: list, *, using: str = "default", returning_pk: bool = True) -> None:
         """INSERT ``objs`` in one statement; with ``returning_pk`` their primary keys are set."""
         connection = connections[using]

@@ -67,6 +67,7 @@ def test_appended_and_recorded_events_share_one_chain(django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         append("appended-2")
 
+    assert not AuditEvent.objects.filter(hash__isnull=True).exists()
     assert chained_ids() == ["recorded-1", "appended-1", "recorded-2", "appended-2"]
     assert audit_chain_verify() == (4, None)
     call_command("verify_audit_chain", stdout=open("/dev/null", "w"))

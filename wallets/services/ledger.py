@@ -155,17 +155,6 @@ def entry_post(
             reverses=reverses,
             posted_at=now,
         )
-        if reverses is None:
-            _ENTRY_INSERT.insert([entry])
-        else:
-            try:
-                with transaction.atomic():
-                    _ENTRY_INSERT.insert([entry])
-            except IntegrityError as exc:
-                if JournalEntry.objects.filter(reverses=reverses).exists():
-                    raise exceptions.EntryAlreadyReversed() from exc
-                raise
-
         running = {account_id: account.balance_minor for account_id, account in accounts.items()}
         postings = []
         for account, amount in units:
@@ -180,13 +169,30 @@ def entry_post(
                     posted_at=now,
                 )
             )
-        _POSTING_INSERT.insert(postings, returning_pk=False)
-        _balances_write(
+        balances = _balances_update(
             accounts=[accounts[account_id] for account_id in deltas],
             running=running,
             deltas=deltas,
             transfer_day=timezone.localdate(now) if kind == JournalEntry.Kind.TRANSFER else None,
         )
+        if reverses is None and connection.vendor == "postgresql":
+            _entry_write_at_once(entry, postings, balances)
+        else:
+            if reverses is None:
+                _ENTRY_INSERT.insert([entry])
+            else:
+                try:
+                    with transaction.atomic():
+                        _ENTRY_INSERT.insert([entry])
+                except IntegrityError as exc:
+                    if JournalEntry.objects.filter(reverses=reverses).exists():
+                        raise exceptions.EntryAlreadyReversed() from exc
+                    raise
+            for posting in postings:
+                posting.entry = entry  # now with its id
+            _POSTING_INSERT.insert(postings, returning_pk=False)
+            with connection.cursor() as cursor:
+                cursor.execute(*balances)
 
         audit_event_append(
             action="ledger.entry_posted",
@@ -208,8 +214,10 @@ def entry_post(
     return entry
 
 
-def _balances_write(*, accounts: list[LedgerAccount], running: dict[int, int], deltas: dict[int, int], transfer_day):
-    """One UPDATE: the new balances, and the daily transfer totals of the wallets a transfer debits.
+def _balances_update(
+    *, accounts: list[LedgerAccount], running: dict[int, int], deltas: dict[int, int], transfer_day
+) -> tuple[str, list]:
+    """The UPDATE of the new balances, and of the daily transfer totals of the wallets a transfer debits.
 
     The (locked) account objects are updated to match.
     """
@@ -229,8 +237,40 @@ def _balances_write(*, accounts: list[LedgerAccount], running: dict[int, int], d
             params += [value for case in cases for value in case]
     params += [account.pk for account in accounts]
     ids = ", ".join(["%s"] * len(accounts))
+    return f"UPDATE wallets_ledgeraccount SET {', '.join(assignments)} WHERE id IN ({ids})", params
+
+
+_POSTING_VALUES = ["account", "currency", "amount_minor", "balance_after_minor", "posted_at"]
+
+
+def _entry_write_at_once(entry: JournalEntry, postings: list[Posting], balances: tuple[str, list]) -> None:
+    """PostgreSQL: the entry, its postings and the balances in one statement (data-modifying CTEs).
+
+    One round trip instead of three. The postings take the entry's new id in SQL; every
+    constraint and trigger applies as to separate statements (the foreign keys at the
+    end of the statement, the balance check at commit).
+    """
+    entry_sql, params = _ENTRY_INSERT.statement([entry], returning_pk=True)
+    fields = [Posting._meta.get_field(name) for name in _POSTING_VALUES]
+    for posting in postings:
+        params += [field.get_db_prep_save(getattr(posting, field.attname), connection) for field in fields]
+    rows = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(postings))
+    columns = ", ".join(field.column for field in fields)
+    balances_sql, balances_params = balances
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE wallets_ledgeraccount SET {', '.join(assignments)} WHERE id IN ({ids})", params)
+        cursor.execute(
+            f"WITH entry AS ({entry_sql}), "
+            f"postings AS (INSERT INTO wallets_posting (entry_id, {columns}) "
+            f"SELECT entry.id, p.* FROM entry, (VALUES {rows}) AS p ({columns})), "
+            f"balances AS ({balances_sql}) "
+            "SELECT id FROM entry",
+            params + balances_params,
+        )
+        entry.pk = cursor.fetchone()[0]
+    entry._state.adding, entry._state.db = False, connection.alias
+    for posting in postings:
+        posting.entry = entry
+        posting._state.adding, posting._state.db = False, connection.alias
 
 
 def entry_reverse(
