@@ -26,13 +26,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from itertools import combinations
 
 from rapidfuzz.distance import JaroWinkler
 
 from compliance.screening import normalise
 
-TOKEN_MIN = 0.80  # below this two tokens are not the same name
+TOKEN_MIN = 0.80  # blocking: list tokens this close to a query token make names candidates
+PAIR_MIN = 0.75  # scoring: below this two tokens are not the same name
+SHORT_TOKEN = 4  # tokens this short: one letter changed is a different name ("meng"/"peng")
+SHORT_STRETCH = 1.5  # so their distance counts this much more
+SINGLE_TOKEN_PENALTY = 0.05  # one name against one name ("Julien" ~ "JULIANA") says less
 QUERY_EXTRA_PENALTY = 1.0
 LIST_EXTRA_PENALTY = 0.5
 DOB_MATCH = 0.06  # the listed date (or the listed year when only a year is listed)
@@ -92,15 +97,26 @@ class Match:
 
 
 def _deletions(token: str) -> set[str]:
-    """The token and its deletion neighbourhood (1 letter; 2 for tokens of 7+)."""
+    """The token and its deletion neighbourhood (1 letter; 2 for tokens of 5+)."""
     keys = {token}
     if len(token) >= 4:
         ones = {token[:i] + token[i + 1 :] for i in range(len(token))}
         keys |= ones
-        if len(token) >= 7:
+        if len(token) >= 5:
             for one in ones:
                 keys |= {one[:i] + one[i + 1 :] for i in range(len(one))}
     return keys
+
+
+@lru_cache(maxsize=500_000)
+def token_similarity(a: str, b: str) -> float:
+    """Jaro-Winkler, stricter for short tokens."""
+    if a == b:
+        return 1.0
+    sim = JaroWinkler.normalized_similarity(a, b)
+    if min(len(a), len(b)) <= SHORT_TOKEN:
+        sim = 1.0 - (1.0 - sim) * SHORT_STRETCH
+    return sim
 
 
 def dob_agreement(query_dob: str | None, listed: Sequence[str]) -> str:
@@ -142,6 +158,7 @@ class ScreeningIndex:
         self.name_record: list[int] = []
         self.name_display: list[str] = []
         self.name_tokens: list[tuple[int, ...]] = []
+        self.name_written: list[tuple[str, ...]] = []
         self.name_weights: list[tuple[float, ...]] = []
         self.name_weight_total: list[float] = []
         self.keys: dict[str, list[int]] = {}
@@ -165,7 +182,8 @@ class ScreeningIndex:
         self.records.append(record)
         seen: set[tuple[str, ...]] = set()
         for display in record.names:
-            toks = normalise.tokens(display)
+            pairs = normalise.token_pairs(display)
+            toks = tuple(canon for canon, _ in pairs)
             if not toks or toks in seen:
                 continue
             seen.add(toks)
@@ -184,6 +202,7 @@ class ScreeningIndex:
             self.name_record.append(record_index)
             self.name_display.append(display)
             self.name_tokens.append(tuple(ids))
+            self.name_written.append(tuple(written for _, written in pairs))
             self.name_weights.append(weights)
             self.name_weight_total.append(sum(weights))
 
@@ -213,9 +232,11 @@ class ScreeningIndex:
 
     def screen(self, query: Query, *, threshold: float, entity_types: Iterable[str] | None = None) -> list[Match]:
         """Hits at or above ``threshold``, best first (one per list entry: its best name)."""
-        qtokens = normalise.tokens(query.name) if query.name else ()
-        if not qtokens:
+        qpairs = normalise.token_pairs(query.name) if query.name else ()
+        if not qpairs:
             return []
+        qtokens = tuple(canon for canon, _ in qpairs)
+        qwritten = tuple(written for _, written in qpairs)
         types = frozenset(entity_types) if entity_types else None
         looked_up = [self._similar(t) for t in qtokens]
         qweights = [normalise.weight(t) for t in qtokens]
@@ -233,7 +254,7 @@ class ScreeningIndex:
             record = self.records[record_index]
             if types is not None and record.entity_type not in types:
                 continue
-            scored = self._score_name(qtokens, qweights, qweight_total, looked_up, name_id, floor)
+            scored = self._score_name(qtokens, qwritten, qweights, qweight_total, name_id, floor)
             if scored is None:
                 continue
             name_score, pairs, unmatched_q, unmatched_c = scored
@@ -266,14 +287,18 @@ class ScreeningIndex:
             )
         return sorted(best.values(), key=lambda m: (-m.score, m.source, m.list_id))
 
-    def _score_name(self, qtokens, qweights, qweight_total, looked_up, name_id, floor):
+    def _score_name(self, qtokens, qwritten, qweights, qweight_total, name_id, floor):
         ctoken_ids = self.name_tokens[name_id]
         cweights = self.name_weights[name_id]
+        ctokens = [self.vocab_tokens[t] for t in ctoken_ids]
+        cwritten = self.name_written[name_id]
         pairs = []
-        for i, (sims, _) in enumerate(looked_up):
-            for j, token_id in enumerate(ctoken_ids):
-                sim = sims.get(token_id)
-                if sim is not None:
+        for i, qtoken in enumerate(qtokens):
+            for j, ctoken in enumerate(ctokens):
+                sim = token_similarity(qtoken, ctoken)
+                if sim < 1.0 and (qwritten[i] != qtoken or cwritten[j] != ctoken):
+                    sim = max(sim, token_similarity(qwritten[i], cwritten[j]))
+                if sim >= PAIR_MIN:
                     pairs.append((sim, i, j))
         if not pairs:
             return None
@@ -296,11 +321,13 @@ class ScreeningIndex:
         denominator = matched_weight + QUERY_EXTRA_PENALTY * unmatched_q_weight
         denominator += LIST_EXTRA_PENALTY * unmatched_c_weight
         name_score = numerator / denominator
+        if sum(1 for i, j, _ in aligned if qweights[i] >= 1 and cweights[j] >= 1) <= 1:
+            name_score -= SINGLE_TOKEN_PENALTY
         if name_score < floor:
             return None
-        tokens = [(qtokens[i], self.vocab_tokens[ctoken_ids[j]], sim) for i, j, sim in sorted(aligned)]
+        tokens = [(qtokens[i], ctokens[j], sim) for i, j, sim in sorted(aligned)]
         unmatched_q = [qtokens[i] for i in range(len(qtokens)) if i not in used_q]
-        unmatched_c = [self.vocab_tokens[ctoken_ids[j]] for j in range(len(ctoken_ids)) if j not in used_c]
+        unmatched_c = [ctokens[j] for j in range(len(ctokens)) if j not in used_c]
         return name_score, tokens, unmatched_q, unmatched_c
 
     def screen_many(

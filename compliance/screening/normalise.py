@@ -11,10 +11,9 @@ Steps, in order (each documented in docs/compliance.md):
 4. honorifics (Mr, Dr, Sheikh, Hajji...), legal-form suffixes (LLC, Ltd, S.A., GmbH,
    JSC...) and articles (al, el, the, of) are dropped, unless nothing else is left;
 5. common transliteration variants map to one spelling (Mohammed/Muhammad/Mohamed →
-   muhammad, Yusuf/Yousef → yusuf, Abdul/Abdel/Abd → abd, and Abdulrahman →
-   abd rahman);
-6. a light phonetic skeleton: doubled letters single, ph → f, ou/oo → u, ee → i,
-   q → k, ck → k.
+   muhammad, Yusuf/Yousef → yusuf; Abdul/Abdel/Abd → abd, and Abdulrahman → abd
+   rahman); the token as written is kept beside its canonical form;
+6. a light phonetic skeleton: doubled letters single, ph → f, q → k, ck → k.
 
 Particles (bin, ibn, abu, de, van...) and single letters stay but weigh less in the
 score. Everything here is pure and cached per token.
@@ -25,6 +24,8 @@ import unicodedata
 from functools import lru_cache
 
 from anyascii import anyascii
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler
 
 HONORIFICS = frozenset(
     """
@@ -40,7 +41,7 @@ LEGAL_FORMS = frozenset(
     llc llp lllp lp ltd limited inc incorporated corp corporation co company cos plc
     sa sas sarl srl spa sl sau sae sal sac saic sapi cv bv nv ag gmbh kg ohg ug ev
     jsc ojsc cjsc pjsc oao zao ooo pao tov pt tbk bhd sdn pte pvt pty fze fzco fzc fzllc
-    dmcc wll kk ab oy as asa aps kft zrt sro doo dd ad ead eood
+    dmcc wll kk ab oy as asa aps kft zrt sro doo dd ad ead eood ltda limitada cia eirl saa sprl ltee
     group holding holdings
     """.split()
 )
@@ -122,7 +123,6 @@ def skeleton(token: str) -> str:
     if token.isdigit():
         return token
     token = token.replace("ph", "f").replace("ck", "k").replace("q", "k")
-    token = token.replace("ou", "u").replace("oo", "u").replace("ee", "i")
     out = []
     for char in token:
         if not out or out[-1] != char:
@@ -132,7 +132,8 @@ def skeleton(token: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def canonical(token: str) -> tuple[str, ...]:
-    """One raw token → its canonical token(s) (a variant spelling, or abd + the rest)."""
+    """One raw token → its canonical token(s): a variant's one spelling, or abd + the rest
+    of a compound (Abdulrahman → abd rahman, as Abdul Rahman and Abd al-Rahman)."""
     if token in VARIANTS:
         return (VARIANTS[token],)
     for prefix in _ABD_PREFIXES:
@@ -140,7 +141,7 @@ def canonical(token: str) -> tuple[str, ...]:
             return ("abd",)
         rest = token[len(prefix) :]
         if token.startswith(prefix) and len(rest) >= 4 and prefix != "abd":
-            rest = rest[2:] if rest.startswith("al") and len(rest) >= 6 else rest
+            rest = rest[2:] if rest[:2] in ("al", "ul", "ur", "ar", "as", "an") and len(rest) >= 6 else rest
             return ("abd", VARIANTS.get(rest, rest))
     return (token,)
 
@@ -167,25 +168,44 @@ def raw_tokens(name: str) -> list[str]:
 
 
 @lru_cache(maxsize=200_000)
-def tokens(name: str) -> tuple[str, ...]:
-    """The comparable tokens of a name (order kept, for display; matching ignores it)."""
+def token_pairs(name: str) -> tuple[tuple[str, str], ...]:
+    """(canonical, as written) per token: the canonical form is indexed and compared; the
+    form as written is compared too, so that a typo in a variant spelling ("Hussien")
+    still meets the listed spelling."""
     raw = raw_tokens(name)
     kept = [t for t in raw if t not in HONORIFICS and t not in LEGAL_FORMS and t not in ARTICLES]
     if not kept:
         kept = [t for t in raw if t not in ARTICLES] or raw
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     for token in kept:
-        out.extend(skeleton(part) for part in canonical(token))
+        parts = canonical(token)
+        written = skeleton(token)
+        out.extend((skeleton(part), written if len(parts) == 1 else skeleton(part)) for part in parts)
     return tuple(out)
+
+
+def tokens(name: str) -> tuple[str, ...]:
+    """The comparable tokens of a name (order kept, for display; matching ignores it)."""
+    return tuple(canon for canon, _ in token_pairs(name))
 
 
 _PARTICLE_FORMS = frozenset(skeleton(p) for p in PARTICLES)
 
 
+_LONG_NOISE = tuple(skeleton(t) for t in sorted(LEGAL_FORMS | HONORIFICS) if len(t) >= 4)
+
+
+@lru_cache(maxsize=200_000)
 def weight(token: str) -> float:
-    """Particles and initials say less about who someone is than a name does."""
+    """Particles and initials say less about who someone is than a name does; so does a
+    misspelt legal form or honorific ("COMPBNY", "Sheihk"), which was not dropped."""
     if token in _PARTICLE_FORMS:
         return 0.5
     if len(token) == 1:
         return 0.3
+    if len(token) >= 4:
+        cutoff = 0.9 if len(token) <= 5 else 0.85
+        near = process.extractOne(token, _LONG_NOISE, scorer=JaroWinkler.normalized_similarity, score_cutoff=cutoff)
+        if near is not None:
+            return 0.2
     return 1.0

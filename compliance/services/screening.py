@@ -52,7 +52,9 @@ _index_cache: dict = {"key": None, "index": None}
 
 
 def _version_key(versions) -> tuple:
-    return tuple(sorted((source, version.pk) for source, version in versions.items()))
+    return tuple(
+        sorted((source, version.pk, version.checksum, version.imported_at) for source, version in versions.items())
+    )
 
 
 def current_index() -> tuple[ScreeningIndex | None, dict[str, int]]:

@@ -48,7 +48,9 @@ def _decode(data: bytes, label: str) -> str:
     return text
 
 
-def _rows(data: bytes, label: str, columns: int) -> list[list[str]]:
+def _rows(data: bytes, label: str, columns: int, *, allow_empty: bool = False) -> list[list[str]]:
+    if allow_empty and not data.strip(b"\x1a \r\n\t"):
+        return []
     text = _decode(data, label)
     rows = []
     try:
@@ -69,7 +71,7 @@ def _rows(data: bytes, label: str, columns: int) -> list[list[str]]:
             rows.append(row)
     except csv.Error as exc:
         raise WatchlistFormatError(f"OFAC {label}: not readable as CSV ({exc}).") from exc
-    if not rows:
+    if not rows and not allow_empty:
         raise WatchlistFormatError(f"OFAC {label} holds no rows.")
     return rows
 
@@ -143,14 +145,14 @@ def parse(sdn: bytes, alt: bytes | None = None, add: bytes | None = None) -> lis
         parse_remarks(row[11], entry)
         entries[ent_num] = entry
     if alt is not None:
-        for row in _rows(alt, "alt.csv", ALT_COLUMNS):
+        for row in _rows(alt, "alt.csv", ALT_COLUMNS, allow_empty=True):
             entry = entries.get(row[0])
             if entry is None:
                 continue  # an alias of an entry delisted between the files' exports
             if row[3] and row[3].casefold() != entry.name.casefold():
                 add_unique(entry.aliases, row[3])
     if add is not None:
-        for row in _rows(add, "add.csv", ADD_COLUMNS):
+        for row in _rows(add, "add.csv", ADD_COLUMNS, allow_empty=True):
             entry = entries.get(row[0])
             if entry is not None and row[4]:
                 add_unique(entry.countries, country_code(row[4]))

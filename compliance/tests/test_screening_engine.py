@@ -1,0 +1,188 @@
+"""The screening engine (pure): normalisation, matching, date-of-birth and country
+adjustments, explanations; on the real OFAC and UN lists, parsed once per session."""
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from compliance.screening import ListRecord, Query, ScreeningIndex, dob_agreement, tokens
+from compliance.watchlists import ofac, un
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "watchlists"
+THRESHOLD = 0.86
+
+
+@lru_cache(maxsize=1)
+def parsed_lists():
+    return {
+        "ofac": ofac.parse(
+            (DATA / "ofac_sdn.csv").read_bytes(),
+            (DATA / "ofac_alt.csv").read_bytes(),
+            (DATA / "ofac_add.csv").read_bytes(),
+        ),
+        "un": un.parse((DATA / "un_consolidated.xml").read_bytes()),
+    }
+
+
+@lru_cache(maxsize=1)
+def real_index() -> ScreeningIndex:
+    return ScreeningIndex(
+        ListRecord(
+            key=f"{source}:{e.list_id}",
+            source=source,
+            list_id=e.list_id,
+            entity_type=e.entity_type,
+            names=(e.name, *e.aliases),
+            dates_of_birth=tuple(e.dates_of_birth),
+            countries=frozenset(c for c in e.nationalities + e.countries if len(c) == 2),
+        )
+        for source, entries in parsed_lists().items()
+        for e in entries
+    )
+
+
+def hits(name, dob=None, country=None, threshold=THRESHOLD):
+    return real_index().screen(Query(name, dob, country), threshold=threshold)
+
+
+def ids(matches):
+    return {f"{m.source}:{m.list_id}" for m in matches}
+
+
+# --- normalisation -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "one, other",
+    [
+        ("AL ZAWAHIRI, Dr. Ayman", "Ayman al-Zawahiri"),  # "LAST, First", honorific, article, hyphen
+        ("Sheikh Mohammed Yusuf", "MUHAMMAD YOUSEF"),  # honorific and transliteration variants
+        ("Abdul Rahman", "Abd al-Rahman"),
+        ("Abdulrahman", "ABDEL RAHMAN"),
+        ("BANCO NACIONAL DE CUBA S.A.", "Banco Nacional de Cuba"),  # legal form
+        ("Anglo-Caribbean Co., Ltd.", "ANGLO CARIBBEAN"),
+        ("Acme Holding GmbH", "ACME JSC"),
+        ("Jürgen Müller", "JURGEN MULLER"),  # transliteration to ASCII
+        ("Сергей Петров", "Sergey Petrov"),  # Cyrillic
+        ("B.N.C.", "BNC"),  # dotted abbreviation
+        ("Mr. Hussein, Saddam", "saddam husayn"),
+    ],
+)
+def test_spellings_of_one_name_normalise_to_the_same_tokens(one, other):
+    assert sorted(tokens(one)) == sorted(tokens(other))
+
+
+def test_different_names_keep_different_tokens():
+    assert sorted(tokens("Maria Lopez")) != sorted(tokens("Mario Lopes"))
+    assert tokens("Dr.") == ("dr",)  # nothing but an honorific: kept rather than emptied
+
+
+# --- matching on the real lists --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("NORIEGA, Manuel Antonio", "ofac:1572"),  # exact
+        ("Manuel Antonio Noriega", "ofac:1572"),  # name order
+        ("Manuel Antonio Noreiga", "ofac:1572"),  # a transposition
+        ("Manuel Antnio Noriegaa", "ofac:1572"),  # two typos
+        ("Ayman al-Zawahiri", "ofac:2676"),
+        ("Aiman Zawahiry", "ofac:2676"),  # transliteration variants
+        ("Mousa Mohamed Abu Marzook", "ofac:3754"),  # an alias, Mohammed → Mohamed
+        ("Musa Muhammad Abu Marzuk", "ofac:3754"),
+        ("National Bank of Cuba", "ofac:306"),  # an alias from alt.csv
+        ("Banco Nacional de Cuba S.A.", "ofac:306"),  # a legal form added
+        ("banco nacional de cuba", "ofac:306"),  # case
+        ("Anglo Caribbean Company Limited", "ofac:173"),  # legal forms spelt out
+        ("Germain Katanga", "un:6907998"),  # UN
+        ("KATANGA Germaine", "un:6907998"),
+    ],
+)
+def test_listed_names_are_found_despite_variations(query, expected):
+    assert expected in ids(hits(query))
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["John Smith", "Hermann Müller", "Maria Schmidt", "Olumide Adebayo", "Priya Raman", "Bäckerei Schulz GmbH", ""],
+)
+def test_names_not_on_the_lists_are_not_matched(query):
+    assert hits(query) == []
+
+
+def test_one_name_does_not_match_a_longer_listed_name():
+    """A customer called just "Hermann" is not the vessel HERMANN's crew, nor is
+    "Hermann Weber" the vessel: extra tokens on either side lower the score."""
+    assert "ofac:4234" not in ids(hits("Hermann Weber"))
+
+
+def test_a_hit_explains_itself():
+    (match,) = [m for m in hits("Manuel Antonio Noreiga", dob="1934-02-11") if m.list_id == "1572"]
+    explanation = match.explanation()
+    assert explanation["matched_name"] == "NORIEGA, Manuel Antonio"
+    pairs = {(t["query"], t["list"]) for t in explanation["tokens"]}
+    assert ("manuel", "manuel") in pairs and ("noreiga", "noriega") in pairs
+    assert explanation["unmatched_query_tokens"] == [] and explanation["unmatched_list_tokens"] == []
+    assert 0 < explanation["name_score"] < 1
+    assert explanation["dob"] in {"unknown", "match", "year", "conflict"}
+
+
+def test_date_of_birth_agreement_raises_and_conflict_lowers_the_score():
+    name = "Ayman al-Zawahiri"  # DOB 19 Jun 1951, born in Egypt
+    plain = [m for m in hits(name, threshold=0.5) if m.key == "ofac:2676"][0]
+    same = [m for m in hits(name, dob="1951-06-19", threshold=0.5) if m.key == "ofac:2676"][0]
+    other = [m for m in hits(name, dob="1990-01-01", threshold=0.5) if m.key == "ofac:2676"][0]
+    assert (same.dob, plain.dob, other.dob) == ("match", "unknown", "conflict")
+    assert same.score >= plain.score > other.score
+    typo = "Aymann al-Zawahiry"
+    typo_plain = [m for m in hits(typo, threshold=0.5) if m.key == "ofac:2676"][0]
+    typo_same = [m for m in hits(typo, dob="1951-06-19", threshold=0.5) if m.key == "ofac:2676"][0]
+    assert typo_same.score > typo_plain.score
+
+
+def test_country_agreement_and_conflict_adjust_the_score():
+    name = "Aiman Zawahiry"
+    egypt = [m for m in hits(name, country="EG", threshold=0.5) if m.key == "ofac:2676"][0]
+    norway = [m for m in hits(name, country="NO", threshold=0.5) if m.key == "ofac:2676"][0]
+    assert (egypt.country, norway.country) == ("match", "conflict")
+    assert egypt.score > norway.score
+
+
+@pytest.mark.parametrize(
+    "query_dob, listed, expected",
+    [
+        ("1960-01-31", ["1960-01-31"], "match"),
+        ("1960-01-31", ["1960"], "match"),
+        ("1960-01-31", ["1960-01"], "match"),
+        ("1957-05-01", ["1955/1958"], "match"),
+        ("1960-05-01", ["1960-01-31"], "year"),
+        ("1961-05-01", ["1960-01-31"], "unknown"),  # a year apart: neither
+        ("1990-05-01", ["1960-01-31", "1962"], "conflict"),
+        (None, ["1960"], "unknown"),
+        ("1960-01-01", [], "unknown"),
+    ],
+)
+def test_dob_agreement(query_dob, listed, expected):
+    assert dob_agreement(query_dob, listed) == expected
+
+
+def test_the_batch_path_answers_like_one_by_one():
+    queries = [
+        Query("Ayman al-Zawahiri"),
+        Query("John Smith"),
+        Query("National Bank of Cuba"),
+        Query("Ayman al-Zawahiri"),
+    ]
+    batch = real_index().screen_many(queries, threshold=THRESHOLD)
+    single = [real_index().screen(q, threshold=THRESHOLD) for q in queries]
+    assert [ids(b) for b in batch] == [ids(s) for s in single]
+    assert batch[1] == [] and "ofac:306" in ids(batch[2])
+
+
+def test_entity_types_can_be_restricted():
+    assert "ofac:306" in ids(hits("National Bank of Cuba"))
+    index = real_index()
+    only_people = index.screen(Query("National Bank of Cuba"), threshold=THRESHOLD, entity_types=["individual"])
+    assert "ofac:306" not in ids(only_people)
