@@ -28,4 +28,9 @@ PERIODIC_TASKS = {
         "crontab": {"minute": "0", "hour": "3", "day_of_week": "0", "day_of_month": "*", "month_of_year": "*"},
         "description": "Screen every active customer against the latest sanctions lists (also run after each import).",
     },
+    "monitor_daily": {
+        "task": "compliance.monitor_daily",
+        "crontab": {"minute": "15", "hour": "1", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+        "description": "Transaction monitoring over yesterday's ledger entries (catches runs lost after commit).",
+    },
 }

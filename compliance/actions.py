@@ -22,4 +22,8 @@ ACTIONS = {
     "case.note_added": "A note was added to a compliance case.",
     "case.status_changed": "A compliance case moved on (investigating, closed, escalated).",
     "case.report_exported": "A suspicious activity report was exported from an escalated case.",
+    # transaction monitoring and risk rating
+    "monitoring.alerts_raised": "Monitoring rules raised alerts on a customer's ledger entry (a case opened or joined)",
+    "monitoring.rule_changed": "A compliance officer changed a monitoring rule's parameters (a new version).",
+    "risk.level_changed": "A customer's risk rating changed level (low, medium, high).",
 }

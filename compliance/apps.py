@@ -10,6 +10,7 @@ class ComplianceConfig(AppConfig):
         from compliance import checks
         from compliance.actions import ACTIONS
         from compliance.kyc import tasks  # noqa: F401  (registers the KYC Celery tasks)
+        from compliance.monitoring import tasks as monitoring_tasks  # noqa: F401  (monitoring and risk tasks)
 
         register_actions(ACTIONS)
         checks.register()

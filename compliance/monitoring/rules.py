@@ -287,7 +287,7 @@ LARGE_THRESHOLDS = {
     "BHD": "3750",
     "BTC": "0.25",
 }
-# Roughly 1,000 USD: the least that velocity and rapid movement look at.
+# Roughly 1,000 USD: the least that rapid movement looks at.
 MINIMUM_AMOUNTS = {
     "USD": "1000",
     "EUR": "1000",
@@ -303,6 +303,10 @@ MINIMUM_AMOUNTS = {
     "BTC": "0.025",
 }
 
+# Roughly 5,000 USD in 24h: the least that velocity looks at (a new customer has no norm,
+# so this minimum alone decides for them).
+VELOCITY_MINIMUMS = {currency: str(Decimal(amount) * 5) for currency, amount in MINIMUM_AMOUNTS.items()}
+
 DEFAULTS: dict[str, dict] = {
     "large_transaction": {"thresholds": LARGE_THRESHOLDS},
     "structuring": {"thresholds": LARGE_THRESHOLDS, "band_percent": 10, "min_count": 3, "window_hours": 24},
@@ -311,7 +315,7 @@ DEFAULTS: dict[str, dict] = {
         "baseline_days": 30,
         "multiplier": 5,
         "min_count": 10,
-        "min_amount": MINIMUM_AMOUNTS,
+        "min_amount": VELOCITY_MINIMUMS,
     },
     "rapid_movement": {"window_minutes": 60, "ratio_percent": 90, "min_amount": MINIMUM_AMOUNTS},
     # FATF "high-risk jurisdictions subject to a call for action".

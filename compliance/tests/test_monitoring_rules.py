@@ -67,13 +67,13 @@ def test_velocity_fires_far_above_the_norm_with_the_minimum():
     params = DEFAULTS["velocity"]
     # a norm of one 50 USD movement a day for 30 days
     baseline = [mv(100 + d, -5_000, at=NOW - timedelta(days=d, hours=1)) for d in range(2, 31)]
-    burst = [mv(i, -20_000, at=NOW - timedelta(minutes=i)) for i in range(1, 12)]
+    burst = [mv(i, -50_000, at=NOW - timedelta(minutes=i)) for i in range(1, 12)]
     trigger = burst[0]
     [finding] = rules.velocity(trigger, [*baseline, *burst], params)
     assert finding.details["count"] == 11
-    assert finding.details["amount"] == "2200.00"
+    assert finding.details["amount"] == "5500.00"
     assert "11 movements in 24h" in finding.summary
-    assert "2200.00 USD moved in 24h" in finding.summary
+    assert "5500.00 USD moved in 24h" in finding.summary
 
 
 def test_velocity_stays_quiet_within_the_norm_or_below_the_minimum():
