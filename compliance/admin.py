@@ -182,3 +182,7 @@ def _screening_hits(user) -> list:
     from compliance.models import ScreeningHit
 
     return list(ScreeningHit.objects.filter(user=user).select_related("entry").order_by("-created_at")[:20])
+
+
+# Console pages kept in their own modules, registered on import.
+from compliance import admin_cases  # noqa: E402,F401
