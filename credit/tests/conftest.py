@@ -7,11 +7,14 @@ tests that need it are skipped with the reason, except in CI (CI=true), where th
 error: CI installs it, so its absence would mean the JSON-RPC path went untested.
 """
 
+import ctypes
+import ctypes.util
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,7 +36,7 @@ def find_anvil() -> str | None:
     """The anvil binary: ANVIL_BIN, the platform binary of the npm package, its node wrapper,
     or one on PATH."""
     if os.environ.get("ANVIL_BIN"):
-        return os.environ["ANVIL_BIN"]
+        return shutil.which(os.environ["ANVIL_BIN"])
     native = sorted(NODE_MODULES.glob("@foundry-rs/anvil-*/bin/anvil"))
     if native and os.access(native[0], os.X_OK):
         return str(native[0])
@@ -55,6 +58,16 @@ def _answers(url: str) -> bool:
     except requests.RequestException:
         return False
     return reply.ok and "result" in reply.json()
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: on Linux, get SIGTERM when the test process dies, so a
+    crashed or killed pytest (no fixture teardown) leaves no anvil behind."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -93,6 +106,7 @@ def anvil(tmp_path_factory):
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
     try:
         deadline = time.monotonic() + 30
