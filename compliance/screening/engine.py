@@ -35,12 +35,13 @@ from compliance.screening import normalise
 
 TOKEN_MIN = 0.80  # blocking: list tokens this close to a query token make names candidates
 PAIR_MIN = 0.75  # scoring: below this two tokens are not the same name
+JOIN_MIN = 0.9  # one token against two adjacent ones joined
 SHORT_TOKEN = 4  # tokens this short: one letter changed is a different name ("meng"/"peng")
 SHORT_STRETCH = 1.5  # so their distance counts this much more
 SINGLE_TOKEN_PENALTY = 0.05  # one name against one name ("Julien" ~ "JULIANA") says less
 QUERY_EXTRA_PENALTY = 1.0
 LIST_EXTRA_PENALTY = 0.5
-DOB_MATCH = 0.06  # the listed date (or the listed year when only a year is listed)
+DOB_MATCH = 0.08  # the listed date (or the listed year or range, when that is all the list gives)
 DOB_YEAR_MATCH = 0.02  # same year, another day: data-entry differences happen
 DOB_CONFLICT = -0.12  # every listed date of birth at least two years away
 COUNTRY_MATCH = 0.02
@@ -159,6 +160,7 @@ class ScreeningIndex:
         self.name_display: list[str] = []
         self.name_tokens: list[tuple[int, ...]] = []
         self.name_written: list[tuple[str, ...]] = []
+        self.name_significant: list[int] = []
         self.name_weights: list[tuple[float, ...]] = []
         self.name_weight_total: list[float] = []
         self.keys: dict[str, list[int]] = {}
@@ -187,17 +189,16 @@ class ScreeningIndex:
             if not toks or toks in seen:
                 continue
             seen.add(toks)
-            ids = []
-            for token in toks:
-                token_id = self.vocab.get(token)
-                if token_id is None:
-                    token_id = self.vocab[token] = len(self.vocab_tokens)
-                    self.vocab_tokens.append(token)
-                    self.postings.append([])
-                ids.append(token_id)
+            ids = [self._vocab_id(token) for token in toks]
             name_id = len(self.name_display)
             for token_id in ids:
                 self.postings[token_id].append(name_id)
+            # Blocking also knows the spelling as written, and adjacent short tokens
+            # joined ("HONG-SOP" is found by "Hongsop").
+            extra = {written for canon, written in pairs if written != canon}
+            extra |= {a + b for a, b in zip(toks, toks[1:], strict=False) if min(len(a), len(b)) <= 4}
+            for form in extra - set(toks):
+                self.postings[self._vocab_id(form)].append(name_id)
             weights = tuple(normalise.weight(t) for t in toks)
             self.name_record.append(record_index)
             self.name_display.append(display)
@@ -205,6 +206,15 @@ class ScreeningIndex:
             self.name_written.append(tuple(written for _, written in pairs))
             self.name_weights.append(weights)
             self.name_weight_total.append(sum(weights))
+            self.name_significant.append(sum(1 for w in weights if w >= 1))
+
+    def _vocab_id(self, token: str) -> int:
+        token_id = self.vocab.get(token)
+        if token_id is None:
+            token_id = self.vocab[token] = len(self.vocab_tokens)
+            self.vocab_tokens.append(token)
+            self.postings.append([])
+        return token_id
 
     def _similar(self, token: str) -> tuple[dict[int, float], frozenset[int]]:
         """List tokens within TOKEN_MIN of ``token``, and the names holding them (memoised)."""
@@ -238,14 +248,29 @@ class ScreeningIndex:
         qtokens = tuple(canon for canon, _ in qpairs)
         qwritten = tuple(written for _, written in qpairs)
         types = frozenset(entity_types) if entity_types else None
-        looked_up = [self._similar(t) for t in qtokens]
         qweights = [normalise.weight(t) for t in qtokens]
         qweight_total = sum(qweights)
-        if len(qtokens) == 1:
-            candidates = looked_up[0][1]
+        names = []
+        for canon, written in qpairs:
+            found = self._similar(canon)[1]
+            if written != canon:
+                found = found | self._similar(written)[1]
+            names.append(found)
+        for i in range(len(qtokens) - 1):  # "Hong Sop" finds "HONGSOP"
+            if min(len(qtokens[i]), len(qtokens[i + 1])) <= 4:
+                joined = self._similar(qtokens[i] + qtokens[i + 1])[1]
+                if joined:
+                    names[i] = names[i] | joined
+                    names[i + 1] = names[i + 1] | joined
+        # A name is a candidate when it shares two of the query's significant tokens
+        # (one, when the query has only one: then names with 3+ significant tokens of
+        # their own cannot reach the threshold).
+        significant = [names[i] for i, w in enumerate(qweights) if w >= 1] or names
+        if len(significant) == 1:
+            candidates = {n for n in significant[0] if self.name_significant[n] <= 2}
         else:
             candidates = set()
-            for (_, a), (_, b) in combinations(looked_up, 2):
+            for a, b in combinations(significant, 2):
                 candidates |= a & b if len(a) <= len(b) else b & a
         floor = threshold - MAX_BONUS
         best: dict[int, Match] = {}
@@ -316,6 +341,32 @@ class ScreeningIndex:
             numerator += sim * w
             matched_weight += w
             aligned.append((i, j, sim))
+        if len(used_q) < len(qtokens) and len(used_c) < len(ctokens):
+            # A token written as two ("HONG-SOP" / "Hongsop"), on either side.
+            for i in range(len(qtokens)):
+                for j in range(len(ctokens) - 1):
+                    if i in used_q or j in used_c or j + 1 in used_c:
+                        continue
+                    sim = token_similarity(qtokens[i], ctokens[j] + ctokens[j + 1])
+                    if sim >= JOIN_MIN:
+                        used_q.add(i)
+                        used_c.update((j, j + 1))
+                        w = (qweights[i] + cweights[j] + cweights[j + 1]) / 2
+                        numerator += sim * w
+                        matched_weight += w
+                        aligned.append((i, j, sim))
+            for j in range(len(ctokens)):
+                for i in range(len(qtokens) - 1):
+                    if j in used_c or i in used_q or i + 1 in used_q:
+                        continue
+                    sim = token_similarity(qtokens[i] + qtokens[i + 1], ctokens[j])
+                    if sim >= JOIN_MIN:
+                        used_c.add(j)
+                        used_q.update((i, i + 1))
+                        w = (qweights[i] + qweights[i + 1] + cweights[j]) / 2
+                        numerator += sim * w
+                        matched_weight += w
+                        aligned.append((i, j, sim))
         unmatched_q_weight = qweight_total - sum(qweights[i] for i in used_q)
         unmatched_c_weight = self.name_weight_total[name_id] - sum(cweights[j] for j in used_c)
         denominator = matched_weight + QUERY_EXTRA_PENALTY * unmatched_q_weight

@@ -13,7 +13,8 @@ Steps, in order (each documented in docs/compliance.md):
 5. common transliteration variants map to one spelling (Mohammed/Muhammad/Mohamed →
    muhammad, Yusuf/Yousef → yusuf; Abdul/Abdel/Abd → abd, and Abdulrahman → abd
    rahman); the token as written is kept beside its canonical form;
-6. a light phonetic skeleton: doubled letters single, ph → f, q → k, ck → k.
+6. a light phonetic skeleton: doubled letters single, ph → f, q → k, ck → k, y → i
+   (except at the start).
 
 Particles (bin, ibn, abu, de, van...) and single letters stay but weigh less in the
 score. Everything here is pure and cached per token.
@@ -123,6 +124,7 @@ def skeleton(token: str) -> str:
     if token.isdigit():
         return token
     token = token.replace("ph", "f").replace("ck", "k").replace("q", "k")
+    token = token[:1] + token[1:].replace("y", "i")  # Aly/Ali, Kym/Kim; not Yusuf
     out = []
     for char in token:
         if not out or out[-1] != char:
@@ -179,8 +181,7 @@ def token_pairs(name: str) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
     for token in kept:
         parts = canonical(token)
-        written = skeleton(token)
-        out.extend((skeleton(part), written if len(parts) == 1 else skeleton(part)) for part in parts)
+        out.extend((skeleton(part), token if len(parts) == 1 else part) for part in parts)
     return tuple(out)
 
 
@@ -204,7 +205,7 @@ def weight(token: str) -> float:
     if len(token) == 1:
         return 0.3
     if len(token) >= 4:
-        cutoff = 0.9 if len(token) <= 5 else 0.85
+        cutoff = 0.85
         near = process.extractOne(token, _LONG_NOISE, scorer=JaroWinkler.normalized_similarity, score_cutoff=cutoff)
         if near is not None:
             return 0.2

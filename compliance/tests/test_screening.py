@@ -173,7 +173,7 @@ def test_an_import_queues_a_rescan_that_is_recorded_as_a_job(tmp_path, django_ca
         watchlists.watchlist_import(source="ofac", files=watchlists.files_from_path("ofac", str(folder)), origin="x")
     run = JobRun.objects.get(name="compliance_rescan")
     assert run.status == JobRun.Status.SUCCEEDED
-    assert run.counts["with_hits"] == 1 and run.counts["cases"] == 1
+    assert run.counts["with_hits"] == 1 and run.counts["cases"] == 1, run.counts
     assert ScreeningResult.objects.filter(user=other, trigger="list_update", hit_count=0).exists()
     assert ScreeningResult.objects.get(user=listed).hits.get().list_id == "1001"
     assert not ScreeningResult.objects.filter(user=staff).exists()  # staff accounts are not customers

@@ -10,7 +10,7 @@ from compliance.screening import ListRecord, Query, ScreeningIndex, dob_agreemen
 from compliance.watchlists import ofac, un
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "watchlists"
-THRESHOLD = 0.86
+THRESHOLD = 0.87
 
 
 @lru_cache(maxsize=1)
@@ -136,7 +136,7 @@ def test_date_of_birth_agreement_raises_and_conflict_lowers_the_score():
     other = [m for m in hits(name, dob="1990-01-01", threshold=0.5) if m.key == "ofac:2676"][0]
     assert (same.dob, plain.dob, other.dob) == ("match", "unknown", "conflict")
     assert same.score >= plain.score > other.score
-    typo = "Aymann al-Zawahiry"
+    typo = "Aymen al-Zawahri"
     typo_plain = [m for m in hits(typo, threshold=0.5) if m.key == "ofac:2676"][0]
     typo_same = [m for m in hits(typo, dob="1951-06-19", threshold=0.5) if m.key == "ofac:2676"][0]
     assert typo_same.score > typo_plain.score
