@@ -262,6 +262,7 @@ def _decide(submission: KycSubmission, officer, *, status: str, note: str, actio
     submission.save()
     _audit(action, submission, officer, before=before, note=note, **{k: v for k, v in fields.items() if v})
     enqueue("compliance.send_kyc_decision", submission.pk)
+    enqueue("compliance.recalculate_risk", submission.user_id, "kyc_decision")
     return submission
 
 

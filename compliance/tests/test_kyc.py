@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from audit.models import AuditEvent
-from compliance.models import KycDocument, KycSubmission
+from compliance.models import CustomerRisk, KycDocument, KycSubmission
 from compliance.services import kyc
 from conftest import client_for, console_for
 from wallets.tests.factories import funded_wallet
@@ -208,6 +208,8 @@ def test_review_resubmission_and_approval(user, make_staff, django_capture_on_co
         "submission": None,
     }
     assert "verified your identity" in mail.outbox[-1].body and mail.outbox[-1].to == [user.email]
+    rating = CustomerRisk.objects.get(user=user)  # rated again after the decision
+    assert rating.trigger == "kyc_decision" and rating.level in ("low", "medium", "high")
     actions = list(AuditEvent.objects.filter(target_id=str(submission.public_id)).values_list("action", flat=True))
     for action in ("kyc.submitted", "kyc.assigned", "kyc.resubmission_requested", "kyc.resubmitted", "kyc.approved"):
         assert action in actions
