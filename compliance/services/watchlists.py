@@ -77,6 +77,8 @@ def _ofac_sibling(name: str, role: str) -> str:
     index = lower.rfind("sdn")
     if index < 0:
         raise WatchlistFormatError(f"{name}: expected OFAC's sdn.csv (or a folder holding sdn.csv, alt.csv, add.csv).")
+    written = name[index : index + 3]
+    role = role.upper() if written.isupper() else role  # SDN.CSV → ALT.CSV
     return name[:index] + role + name[index + 3 :]
 
 

@@ -212,5 +212,6 @@ def test_importing_the_un_list(capsys):
 def test_ofac_sibling_names():
     assert watchlists._ofac_sibling("ofac_sdn.csv", "alt") == "ofac_alt.csv"
     assert watchlists._ofac_sibling("sdn.csv", "add") == "add.csv"
+    assert watchlists._ofac_sibling("SDN.CSV", "alt") == "ALT.CSV"
     with pytest.raises(WatchlistFormatError):
         watchlists._ofac_sibling("list.csv", "alt")
