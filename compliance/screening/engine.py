@@ -35,7 +35,7 @@ from compliance.screening import normalise
 
 TOKEN_MIN = 0.80  # blocking: list tokens this close to a query token make names candidates
 PAIR_MIN = 0.75  # scoring: below this two tokens are not the same name
-JOIN_MIN = 0.9  # one token against two adjacent ones joined
+JOIN_MIN = 0.95  # one token against two adjacent ones joined
 SHORT_TOKEN = 4  # tokens this short: one letter changed is a different name ("meng"/"peng")
 SHORT_STRETCH = 1.5  # so their distance counts this much more
 SINGLE_TOKEN_PENALTY = 0.05  # one name against one name ("Julien" ~ "JULIANA") says less
@@ -317,66 +317,62 @@ class ScreeningIndex:
         cweights = self.name_weights[name_id]
         ctokens = [self.vocab_tokens[t] for t in ctoken_ids]
         cwritten = self.name_written[name_id]
-        pairs = []
+        pairs = []  # (similarity, query token indexes, list token indexes)
         for i, qtoken in enumerate(qtokens):
             for j, ctoken in enumerate(ctokens):
                 sim = token_similarity(qtoken, ctoken)
                 if sim < 1.0 and (qwritten[i] != qtoken or cwritten[j] != ctoken):
                     sim = max(sim, token_similarity(qwritten[i], cwritten[j]))
                 if sim >= PAIR_MIN:
-                    pairs.append((sim, i, j))
+                    pairs.append((sim, (i,), (j,)))
         if not pairs:
             return None
-        pairs.sort(reverse=True)
+        # A token written as two ("Hongsop" / "HONG-SOP"), on either side.
+        for i, qtoken in enumerate(qtokens):
+            for j in range(len(ctokens) - 1):
+                if min(len(ctokens[j]), len(ctokens[j + 1])) > SHORT_TOKEN:
+                    continue
+                sim = token_similarity(qtoken, ctokens[j] + ctokens[j + 1])
+                if sim >= JOIN_MIN:
+                    pairs.append((sim, (i,), (j, j + 1)))
+        for j, ctoken in enumerate(ctokens):
+            for i in range(len(qtokens) - 1):
+                if min(len(qtokens[i]), len(qtokens[i + 1])) > SHORT_TOKEN:
+                    continue
+                sim = token_similarity(qtokens[i] + qtokens[i + 1], ctoken)
+                if sim >= JOIN_MIN:
+                    pairs.append((sim, (i, i + 1), (j,)))
+        pairs.sort(key=lambda p: (-p[0], len(p[1]) + len(p[2])))
         used_q: set[int] = set()
         used_c: set[int] = set()
         numerator = matched_weight = 0.0
         aligned = []
-        for sim, i, j in pairs:
-            if i in used_q or j in used_c:
+        full_pairs = 0
+        for sim, qs, cs in pairs:
+            if any(i in used_q for i in qs) or any(j in used_c for j in cs):
                 continue
-            used_q.add(i)
-            used_c.add(j)
-            w = (qweights[i] + cweights[j]) / 2
+            used_q.update(qs)
+            used_c.update(cs)
+            qw = sum(qweights[i] for i in qs)
+            cw = sum(cweights[j] for j in cs)
+            w = (qw + cw) / 2
             numerator += sim * w
             matched_weight += w
-            aligned.append((i, j, sim))
-        if len(used_q) < len(qtokens) and len(used_c) < len(ctokens):
-            # A token written as two ("HONG-SOP" / "Hongsop"), on either side.
-            for i in range(len(qtokens)):
-                for j in range(len(ctokens) - 1):
-                    if i in used_q or j in used_c or j + 1 in used_c:
-                        continue
-                    sim = token_similarity(qtokens[i], ctokens[j] + ctokens[j + 1])
-                    if sim >= JOIN_MIN:
-                        used_q.add(i)
-                        used_c.update((j, j + 1))
-                        w = (qweights[i] + cweights[j] + cweights[j + 1]) / 2
-                        numerator += sim * w
-                        matched_weight += w
-                        aligned.append((i, j, sim))
-            for j in range(len(ctokens)):
-                for i in range(len(qtokens) - 1):
-                    if j in used_c or i in used_q or i + 1 in used_q:
-                        continue
-                    sim = token_similarity(qtokens[i] + qtokens[i + 1], ctokens[j])
-                    if sim >= JOIN_MIN:
-                        used_c.add(j)
-                        used_q.update((i, i + 1))
-                        w = (qweights[i] + qweights[i + 1] + cweights[j]) / 2
-                        numerator += sim * w
-                        matched_weight += w
-                        aligned.append((i, j, sim))
+            aligned.append((qs, cs, sim))
+            if qw >= 1 and cw >= 1:
+                full_pairs += 1
         unmatched_q_weight = qweight_total - sum(qweights[i] for i in used_q)
         unmatched_c_weight = self.name_weight_total[name_id] - sum(cweights[j] for j in used_c)
         denominator = matched_weight + QUERY_EXTRA_PENALTY * unmatched_q_weight
         denominator += LIST_EXTRA_PENALTY * unmatched_c_weight
         name_score = numerator / denominator
-        if sum(1 for i, j, _ in aligned if qweights[i] >= 1 and cweights[j] >= 1) <= 1:
+        if full_pairs <= 1:
             name_score -= SINGLE_TOKEN_PENALTY
         if name_score < floor:
             return None
-        tokens = [(qtokens[i], ctokens[j], sim) for i, j, sim in sorted(aligned)]
+        tokens = [
+            (" ".join(qtokens[i] for i in qs), " ".join(ctokens[j] for j in cs), sim) for qs, cs, sim in sorted(aligned)
+        ]
         unmatched_q = [qtokens[i] for i in range(len(qtokens)) if i not in used_q]
         unmatched_c = [ctokens[j] for j in range(len(ctokens)) if j not in used_c]
         return name_score, tokens, unmatched_q, unmatched_c

@@ -42,7 +42,7 @@ LEGAL_FORMS = frozenset(
     llc llp lllp lp ltd limited inc incorporated corp corporation co company cos plc
     sa sas sarl srl spa sl sau sae sal sac saic sapi cv bv nv ag gmbh kg ohg ug ev
     jsc ojsc cjsc pjsc oao zao ooo pao tov pt tbk bhd sdn pte pvt pty fze fzco fzc fzllc
-    dmcc wll kk ab oy as asa aps kft zrt sro doo dd ad ead eood ltda limitada cia eirl saa sprl ltee
+    dmcc wll kk ab oy as asa aps kft zrt sro doo dd ad ead eood ltda lda limitada cia eirl saa sprl ltee
     group holding holdings
     """.split()
 )
@@ -169,13 +169,18 @@ def raw_tokens(name: str) -> list[str]:
     return joined
 
 
+def _noise(token: str) -> bool:
+    """An honorific, a legal form or an article (also spelt with a doubled letter: LTDAA)."""
+    return any(form in HONORIFICS or form in LEGAL_FORMS or form in ARTICLES for form in (token, skeleton(token)))
+
+
 @lru_cache(maxsize=200_000)
 def token_pairs(name: str) -> tuple[tuple[str, str], ...]:
     """(canonical, as written) per token: the canonical form is indexed and compared; the
     form as written is compared too, so that a typo in a variant spelling ("Hussien")
     still meets the listed spelling."""
     raw = raw_tokens(name)
-    kept = [t for t in raw if t not in HONORIFICS and t not in LEGAL_FORMS and t not in ARTICLES]
+    kept = [t for t in raw if not _noise(t)]
     if not kept:
         kept = [t for t in raw if t not in ARTICLES] or raw
     out: list[tuple[str, str]] = []
@@ -193,7 +198,8 @@ def tokens(name: str) -> tuple[str, ...]:
 _PARTICLE_FORMS = frozenset(skeleton(p) for p in PARTICLES)
 
 
-_LONG_NOISE = tuple(skeleton(t) for t in sorted(LEGAL_FORMS | HONORIFICS) if len(t) >= 4)
+_LONG_LEGAL_FORMS = tuple(skeleton(t) for t in sorted(LEGAL_FORMS) if len(t) >= 4)
+_LONG_HONORIFICS = tuple(skeleton(t) for t in sorted(HONORIFICS) if len(t) >= 4)
 
 
 @lru_cache(maxsize=200_000)
@@ -205,8 +211,9 @@ def weight(token: str) -> float:
     if len(token) == 1:
         return 0.3
     if len(token) >= 4:
-        cutoff = 0.85
-        near = process.extractOne(token, _LONG_NOISE, scorer=JaroWinkler.normalized_similarity, score_cutoff=cutoff)
-        if near is not None:
-            return 0.2
+        scorer = JaroWinkler.normalized_similarity
+        if process.extractOne(token, _LONG_LEGAL_FORMS, scorer=scorer, score_cutoff=0.85) is not None:
+            return 0.05  # "LIMIETD", "CMOPANY": next to nothing
+        if process.extractOne(token, _LONG_HONORIFICS, scorer=scorer, score_cutoff=0.85) is not None:
+            return 0.2  # "Shiekh", but also a name such as Iman (~ imam): kept, weighing little
     return 1.0

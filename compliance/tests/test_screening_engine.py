@@ -96,6 +96,9 @@ def test_different_names_keep_different_tokens():
         ("Banco Nacional de Cuba S.A.", "ofac:306"),  # a legal form added
         ("banco nacional de cuba", "ofac:306"),  # case
         ("Anglo Caribbean Company Limited", "ofac:173"),  # legal forms spelt out
+        ("Anglo-Caribbean Compnay Limitd", "ofac:173"),  # misspelt legal forms weigh next to nothing
+        ("Ri Hongsop", "un:690740"),  # RI HONG-SOP: one token against two joined
+        ("Ri Hong Sop", "un:690740"),
         ("Germain Katanga", "un:6907998"),  # UN
         ("KATANGA Germaine", "un:6907998"),
     ],
