@@ -33,7 +33,7 @@ from django.utils import timezone
 from audit.services import audit_event_append
 from blockscore import money
 from blockscore.sql import RowInsert
-from wallets import exceptions
+from wallets import exceptions, hooks
 from wallets.models import JournalEntry, LedgerAccount, Posting
 
 
@@ -211,6 +211,7 @@ def entry_post(
                 **({"reverses": str(reverses.public_id)} if reverses else {}),
             },
         )
+        hooks.entry_posted(entry)  # e.g. transaction monitoring, queued for after the commit
     return entry
 
 
