@@ -11,7 +11,7 @@ from compliance.screening.engine import ListRecord, Match, Query, ScreeningIndex
 from compliance.screening.normalise import tokens
 
 ALGORITHM_VERSION = "tokjw-1"
-DEFAULT_THRESHOLD = 0.87
+DEFAULT_THRESHOLD = 0.88
 
 __all__ = [
     "ALGORITHM_VERSION",

@@ -185,7 +185,13 @@ def screen_customer(*, user, trigger: str, name=None, dob=None, country=None) ->
     )
     with transaction.atomic():
         results, counts = _record(
-            [(user, data, matches)], trigger=trigger, versions=versions, limit=limit, now=timezone.now()
+            [(user.pk, data, matches)],
+            trigger=trigger,
+            versions=versions,
+            limit=limit,
+            now=timezone.now(),
+            users={user.pk: user},
+            audit_hits=True,
         )
     return results[0]
 
@@ -209,12 +215,16 @@ def _prior_decisions(keys: set[tuple]) -> dict[tuple, ScreeningHit]:
     return found
 
 
-def _record(screened, *, trigger: str, versions: dict, limit: float, now) -> tuple[list[ScreeningResult], dict]:
-    """Write results and hits for ``[(user, CustomerData, [Match])]`` in bulk; open cases."""
+def _record(
+    screened, *, trigger: str, versions: dict, limit: float, now, users=None, audit_hits: bool = False
+) -> tuple[list[ScreeningResult], dict]:
+    """Write results and hits for ``[(user id, CustomerData, [Match])]`` in bulk; open
+    cases (each audited by ``case_open``; ``audit_hits`` adds a ``screening.hits_raised``
+    event per result, which the rescan leaves to its one summary event)."""
     results = ScreeningResult.objects.bulk_create(
         [
             ScreeningResult(
-                user=user,
+                user_id=user_id,
                 trigger=trigger,
                 screened_name=data.name[:300],
                 screened_dob=data.dob[:10],
@@ -226,25 +236,25 @@ def _record(screened, *, trigger: str, versions: dict, limit: float, now) -> tup
                 hit_count=len(matches),
                 screened_at=now,
             )
-            for user, data, matches in screened
+            for user_id, data, matches in screened
         ],
         batch_size=2000,
     )
     counts = {"results": len(results), "hits": 0, "new_hits": 0, "suppressed": 0, "repeated": 0, "cases": 0}
     keys = {
-        (user.pk, match.source, match.list_id, data.data_hash) for user, data, matches in screened for match in matches
+        (user_id, match.source, match.list_id, data.data_hash)
+        for user_id, data, matches in screened
+        for match in matches
     }
     prior = _prior_decisions(keys)
     hits: list[ScreeningHit] = []
     new_by_user: dict[int, list[ScreeningHit]] = defaultdict(list)
-    users = {}
-    for result, (user, data, matches) in zip(results, screened, strict=True):
+    for result, (user_id, data, matches) in zip(results, screened, strict=True):
         for match in matches:
-            earlier = prior.get((user.pk, match.source, match.list_id, data.data_hash))
-            hit = _hit(result, user, data, match)
+            earlier = prior.get((user_id, match.source, match.list_id, data.data_hash))
+            hit = _hit(result, user_id, data, match)
             if earlier is None:
-                new_by_user[user.pk].append(hit)
-                users[user.pk] = user
+                new_by_user[user_id].append(hit)
             elif earlier.status == ScreeningHit.Status.DISMISSED:
                 hit.status = ScreeningHit.Status.SUPPRESSED
                 hit.explanation["dismissed_hit"] = earlier.pk
@@ -257,6 +267,8 @@ def _record(screened, *, trigger: str, versions: dict, limit: float, now) -> tup
             hits.append(hit)
     ScreeningHit.objects.bulk_create(hits, batch_size=2000)
     counts["hits"] = len(hits)
+    missing = set(new_by_user) - set(users or {})
+    users = {**(users or {}), **(get_user_model().objects.in_bulk(missing) if missing else {})}
     for user_id, new_hits in new_by_user.items():
         counts["new_hits"] += len(new_hits)
         top = max(new_hits, key=lambda h: h.score)
@@ -266,6 +278,8 @@ def _record(screened, *, trigger: str, versions: dict, limit: float, now) -> tup
         )
         case_open(subject=users[user_id], kind="screening", summary=summary, hits=new_hits)
         counts["cases"] += 1
+        if not audit_hits:
+            continue
         audit_event_record(
             action="screening.hits_raised",
             actor=None,
@@ -281,10 +295,10 @@ def _record(screened, *, trigger: str, versions: dict, limit: float, now) -> tup
     return results, counts
 
 
-def _hit(result: ScreeningResult, user, data: CustomerData, match: Match) -> ScreeningHit:
+def _hit(result: ScreeningResult, user_id: int, data: CustomerData, match: Match) -> ScreeningHit:
     return ScreeningHit(
         result=result,
-        user=user,
+        user_id=user_id,
         entry_id=match.key,
         list_source=match.source,
         list_id=match.list_id,
@@ -350,9 +364,14 @@ def hit_confirm(*, hit: ScreeningHit, actor, note: str) -> ScreeningHit:
 # --- every customer ----------------------------------------------------------------------------
 
 
-def _customers_batch(user_ids: list[int]) -> list[tuple[object, CustomerData]]:
-    User = get_user_model()
-    users = {u.pk: u for u in User.objects.filter(pk__in=user_ids).select_related("profile")}
+def _customers_batch(user_ids: list[int]) -> list[tuple[int, CustomerData]]:
+    """(user id, data) of each customer: the latest KYC submission, else account and profile."""
+    rows = (
+        get_user_model()
+        .objects.filter(pk__in=user_ids)
+        .values_list("id", "first_name", "last_name", "profile__date_of_birth", "profile__country")
+    )
+    accounts = {row[0]: row[1:] for row in rows}
     latest: dict[int, tuple] = {}
     submissions = (
         KycSubmission.objects.filter(user_id__in=user_ids)
@@ -363,20 +382,12 @@ def _customers_batch(user_ids: list[int]) -> list[tuple[object, CustomerData]]:
         latest[user_id] = (legal_name, dob, nationality)  # ascending: the last is the latest
     out = []
     for user_id in user_ids:
-        user = users.get(user_id)
-        if user is None:
-            continue
         if user_id in latest:
             legal_name, dob, nationality = latest[user_id]
-            data = CustomerData(legal_name, iso_dob(dob) or "", nationality or "")
-        else:
-            profile = user.profile if _has_profile(user) else None
-            data = CustomerData(
-                f"{user.first_name} {user.last_name}".strip(),
-                iso_dob(getattr(profile, "date_of_birth", None)) or "",
-                str(getattr(profile, "country", "") or ""),
-            )
-        out.append((user, data))
+            out.append((user_id, CustomerData(legal_name, iso_dob(dob) or "", nationality or "")))
+        elif user_id in accounts:
+            first, last, dob, country = accounts[user_id]
+            out.append((user_id, CustomerData(f"{first} {last}".strip(), iso_dob(dob) or "", str(country or ""))))
     return out
 
 
@@ -396,11 +407,11 @@ def rescan_all(*, trigger: str, batch_size: int = BATCH_SIZE) -> dict:
     for start in range(0, len(ids), batch_size):
         batch = _customers_batch(ids[start : start + batch_size])
         counts["customers"] += len(batch)
-        screenable = [(user, data) for user, data in batch if data.name]
+        screenable = [(user_id, data) for user_id, data in batch if data.name]
         answers = index.screen_many(
             [data.query() for _, data in screenable], threshold=limit, entity_types=CUSTOMER_ENTITY_TYPES
         )
-        screened = [(user, data, matches) for (user, data), matches in zip(screenable, answers, strict=True)]
+        screened = [(user_id, data, matches) for (user_id, data), matches in zip(screenable, answers, strict=True)]
         with transaction.atomic():
             _, written = _record(screened, trigger=trigger, versions=versions, limit=limit, now=timezone.now())
         counts["screened"] += len(screened)

@@ -58,7 +58,7 @@ def test_one_row_per_hit_with_the_list_ids_and_data_rows_counted_from_one(lists,
         ("3", "Acme Global Trading Ltd", "ofac", "1002"),
     }
     petrov = next(r for r in body if r[3] == "1001")
-    assert petrov[4] == "PETROV, Ivan" and 0.87 <= float(petrov[5]) <= 1.0
+    assert petrov[4] == "PETROV, Ivan" and 0.88 <= float(petrov[5]) <= 1.0
     assert all(len(r) == 6 and len(r[5].split(".")[1]) == 4 for r in body)
 
 

@@ -10,7 +10,7 @@ from compliance.screening import ListRecord, Query, ScreeningIndex, dob_agreemen
 from compliance.watchlists import ofac, un
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "watchlists"
-THRESHOLD = 0.87
+THRESHOLD = 0.88
 
 
 @lru_cache(maxsize=1)
