@@ -39,6 +39,9 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=100_000, help="synthetic customers (default 100000)")
     parser.add_argument("--batch", type=int, default=None, help="rescoring batch size (default: the job's)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="rescoring threads (default: NIGHTLY_RESCORE_WORKERS, 2)"
+    )
     parser.add_argument("--changed", type=float, default=10, help="percent who change an answer (default 10)")
     parser.add_argument("--wallets", type=float, default=30, help="percent with an EUR wallet (default 30)")
     parser.add_argument("--seed", type=int, default=1)
@@ -169,7 +172,7 @@ def night(label: str, customers: int) -> float:
     before = CreditScore.objects.count()
     connections.close_all()
     started = time.perf_counter()
-    counts = rescore_all(batch_size=ARGS.batch or BATCH_SIZE)
+    counts = rescore_all(batch_size=ARGS.batch or BATCH_SIZE, workers=ARGS.workers)
     seconds = time.perf_counter() - started
     written = CreditScore.objects.count() - before
     rate = counts["customers"] / seconds
@@ -211,7 +214,10 @@ def main() -> None:
             f"({ARGS.wallets:.0f} % with an EUR wallet)"
         )
 
-        print("\nrescoring (credit.services.rescoring.rescore_all, one process)")
+        from django.conf import settings
+
+        workers = ARGS.workers or settings.NIGHTLY_RESCORE_WORKERS
+        print(f"\nrescoring (credit.services.rescoring.rescore_all, one process, {workers} thread(s))")
         figures = [night("night 1, all new", len(user_ids)), night("night 2, nothing changed", len(user_ids))]
         changed = answers_change(user_ids, ARGS.changed, rng)
         print(f"  {changed} customers changed their savings answer")

@@ -6,7 +6,11 @@ publishes at once when no transaction is open). Tasks are looked up by name so a
 service never imports its own app's task module (which imports the service).
 """
 
+import threading
+
 from django.db import transaction
+
+_discovery = threading.Lock()
 
 
 def enqueue(task_name: str, *args, **kwargs) -> None:
@@ -18,7 +22,8 @@ def enqueue(task_name: str, *args, **kwargs) -> None:
         task = app.tasks[task_name]
     except NotRegistered:
         # Outside a worker the apps' tasks modules are imported on first need
-        # (autodiscovery is lazy); an unknown name still raises.
-        app.loader.import_default_modules()
+        # (autodiscovery is lazy, and not thread-safe); an unknown name still raises.
+        with _discovery:
+            app.loader.import_default_modules()
         task = app.tasks[task_name]
     transaction.on_commit(lambda: task.delay(*args, **kwargs))

@@ -6,6 +6,7 @@ class CreditConfig(AppConfig):
 
     def ready(self):
         from audit.events import register_actions
+        from credit import tasks  # noqa: F401  (registers the Celery tasks in every process)
 
         register_actions(
             {

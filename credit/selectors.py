@@ -47,8 +47,24 @@ def score_inputs(user, scorecard, *, overrides: dict | None = None, answers: dic
     return inputs, sources, missing
 
 
+_PAIR_JSON: dict[tuple, str] = {}  # ("feature", value) -> '"feature":value', reused across customers
+
+
+def _pair(name: str, value) -> str:
+    key = (name, value)
+    text = _PAIR_JSON.get(key)
+    if text is None:
+        if len(_PAIR_JSON) > 100_000:
+            _PAIR_JSON.clear()
+        text = _PAIR_JSON[key] = json.dumps(name, ensure_ascii=False) + ":" + json.dumps(value, ensure_ascii=False)
+    return text
+
+
 def inputs_hash(inputs: dict) -> str:
-    canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """sha256 of the inputs as canonical JSON (sorted keys, no spaces): the same text as
+    ``json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``,
+    built from cached pieces because the nightly job hashes every customer."""
+    canonical = "{" + ",".join(_pair(name, inputs[name]) for name in sorted(inputs)) + "}"
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

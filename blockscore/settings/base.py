@@ -308,6 +308,8 @@ WATCHLIST_FETCH_TIMEOUT = env_int("WATCHLIST_FETCH_TIMEOUT", 120)
 
 # Credit scores: a customer may ask for a fresh score this often.
 SCORE_REFRESH_INTERVAL_SECONDS = env_int("SCORE_REFRESH_INTERVAL_SECONDS", 3600)
+# Threads of the nightly rescoring (each with its own database connection; SQLite: one).
+NIGHTLY_RESCORE_WORKERS = env_int("NIGHTLY_RESCORE_WORKERS", 2)
 
 # Lockout: this many failed logins within the window lock the account (or IP).
 LOGIN_FAILURE_LIMIT_PER_ACCOUNT = env_int("LOGIN_FAILURE_LIMIT_PER_ACCOUNT", 5)

@@ -11,3 +11,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Test transactions are invisible to other threads' connections: the nightly rescoring
+# runs its batches in the calling thread (a transactional test covers the threads).
+NIGHTLY_RESCORE_WORKERS = 1

@@ -3,6 +3,7 @@ alerts and milestones, and nightly rescoring."""
 
 import pytest
 from django.core import mail
+from django.db import connection
 
 from blockscore.models import JobRun
 from conftest import client_for
@@ -190,3 +191,33 @@ def test_an_incomplete_survey_is_skipped_at_night(user):
     counts = rescoring.rescore_all()
 
     assert counts["incomplete"] == 1 and not CreditScore.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="threads with their own connections")
+@pytest.mark.django_db(transaction=True)
+def test_nightly_rescoring_on_threads_scores_everyone_once(make_staff):
+    from accounts.tests.factories import UserFactory
+
+    customers = [UserFactory() for _ in range(7)]
+    for index, customer in enumerate(customers):
+        survey_answers_submit(user=customer, answers=answers("best" if index % 2 else "worst"))
+
+    counts = rescoring.rescore_all(batch_size=2, workers=3)  # four batches on three threads
+
+    assert counts["customers"] == 7 and counts["rescored"] == 7
+    assert CreditScore.objects.filter(trigger="nightly").count() == 7
+    assert rescoring.rescore_all(batch_size=2, workers=3)["unchanged"] == 7
+
+
+def test_nightly_rows_read_like_on_demand_ones_and_share_their_hash(user):
+    survey_answers_submit(user=user, answers=answers("worst"))
+    on_demand = client_for(user).get("/api/v1/credit/score").json()
+
+    assert rescoring.rescore_all()["unchanged"] == 1  # same inputs, same hash, same model: nothing written
+    CreditScore.objects.all().delete()
+    rescoring.rescore_all()
+    nightly = client_for(user).get("/api/v1/credit/score").json()
+
+    assert nightly["trigger"] == "nightly" and nightly["id"] != on_demand["id"]
+    for field in ("score", "band", "pd", "reason_codes", "inputs", "model_version"):
+        assert nightly[field] == on_demand[field], field
