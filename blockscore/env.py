@@ -47,3 +47,13 @@ def env_int(name: str, default: int) -> int:
 def env_list(name: str, default: str = "") -> list[str]:
     raw = os.environ.get(name, default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_limits(name: str, default: str) -> dict[str, tuple[str, str]]:
+    """Per-currency limit pairs, "CUR=per_transaction/per_day,..." (major units, as strings)."""
+    limits = {}
+    for item in env_list(name, default):
+        code, _, pair = item.partition("=")
+        per_transaction, _, per_day = pair.partition("/")
+        limits[code] = (per_transaction, per_day)
+    return limits

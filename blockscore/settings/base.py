@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from blockscore.env import env_bool, env_int, env_list, env_str
+from blockscore.env import env_bool, env_int, env_limits, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("BLOCKSCORE_VAR_DIR", str(BASE_DIR / "var")))
@@ -232,19 +232,12 @@ THROTTLE_RATES = {
 }
 # Transfer limits per currency, "CUR=per_transfer/per_day" (major units), comma-separated.
 # KYC tiers tighten them per customer through the ledger's pre-transfer check registry.
-TRANSFER_LIMITS = {
-    code: (per_transfer, per_day)
-    for code, _, limits in (
-        item.partition("=")
-        for item in env_list(
-            "TRANSFER_LIMITS",
-            "USD=10000/25000,EUR=10000/25000,GBP=10000/25000,NGN=5000000/15000000,KES=1000000/3000000,"
-            "GHS=100000/300000,ZAR=150000/450000,INR=800000/2500000,JPY=1500000/4000000,KWD=3000/8000,"
-            "BHD=3500/9000,BTC=0.5/1",
-        )
-    )
-    for per_transfer, _, per_day in [limits.partition("/")]
-}
+TRANSFER_LIMITS = env_limits(
+    "TRANSFER_LIMITS",
+    "USD=10000/25000,EUR=10000/25000,GBP=10000/25000,NGN=5000000/15000000,KES=1000000/3000000,"
+    "GHS=100000/300000,ZAR=150000/450000,INR=800000/2500000,JPY=1500000/4000000,KWD=3000/8000,"
+    "BHD=3500/9000,BTC=0.5/1",
+)
 
 # Seconds an FX quote can be executed.
 FX_QUOTE_TTL_SECONDS = env_int("FX_QUOTE_TTL_SECONDS", 60)
@@ -286,18 +279,11 @@ KYC_STORAGE_DIR = env_str("KYC_STORAGE_DIR", str(VAR_DIR / "kyc"))
 KYC_MAX_FILE_BYTES = env_int("KYC_MAX_FILE_BYTES", 5 * 1024 * 1024)
 # Customers without approved KYC: per-transaction and per-day limits (major units), tighter
 # than TRANSFER_LIMITS; enforced by compliance's pre-transfer check.
-KYC_UNVERIFIED_LIMITS = {
-    code: (per_transfer, per_day)
-    for code, _, limits in (
-        item.partition("=")
-        for item in env_list(
-            "KYC_UNVERIFIED_LIMITS",
-            "USD=200/500,EUR=200/500,GBP=150/400,NGN=150000/400000,KES=25000/60000,GHS=2500/6000,"
-            "ZAR=3500/9000,INR=15000/40000,JPY=30000/75000,KWD=60/150,BHD=75/190,BTC=0.005/0.01",
-        )
-    )
-    for per_transfer, _, per_day in [limits.partition("/")]
-}
+KYC_UNVERIFIED_LIMITS = env_limits(
+    "KYC_UNVERIFIED_LIMITS",
+    "USD=200/500,EUR=200/500,GBP=150/400,NGN=150000/400000,KES=25000/60000,GHS=2500/6000,"
+    "ZAR=3500/9000,INR=15000/40000,JPY=30000/75000,KWD=60/150,BHD=75/190,BTC=0.005/0.01",
+)
 
 # Sanctions screening (compliance.screening): hits at or above this score (0-1) are raised;
 # chosen from benchmarks/screening.py (docs/compliance.md has the figures).
