@@ -12,8 +12,12 @@ that contain them. A name is a candidate when it shares at least two tokens with
 query of two tokens or more (one for a one-token query): a name sharing one token of
 several cannot reach the threshold.
 
-**Scoring.** Query and list tokens are aligned greedily by Jaro-Winkler similarity
-(order-free: "LAST, First" = "First Last"); the name score is the weighted similarity
+**Scoring.** Query and list tokens are aligned greedily by similarity: Jaro-Winkler,
+or at least a forgiven typo's worth when they are within one edit (tokens of 4+
+letters) or two (8+) by OSA distance (order-free: "LAST, First" = "First Last"). Two
+different one-syllable tokens of a name given in its own script (meng/peng) do not
+align. Once two real name tokens agree, a query token and a list token left over are
+compared letter by letter rather than counted as extras. The name score is the weighted similarity
 of the aligned pairs over the aligned weight plus the weight of the tokens left over
 (query tokens count fully, list tokens by ``LIST_EXTRA_PENALTY``: a list name often
 carries more names than a customer gives). Particles and initials weigh less. Date of
@@ -23,13 +27,14 @@ says what agreed or conflicted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from itertools import combinations
 
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from compliance.screening import normalise
 
@@ -47,6 +52,16 @@ DOB_CONFLICT = -0.12  # every listed date of birth at least two years away
 COUNTRY_MATCH = 0.02
 COUNTRY_CONFLICT = -0.02
 MAX_BONUS = DOB_MATCH + COUNTRY_MATCH
+EDIT_ONE_LEN = 4  # tokens this long forgive one edit (OSA: a swap is one)
+EDIT_TWO_LEN = 8  # and two, from this length
+EDIT_ONE_SIM = 0.91  # the similarity one forgiven edit is worth
+EDIT_TWO_SIM = 0.86  # and two
+EDIT_PER_LETTER = 0.01  # a typo in a longer token says less
+EDIT_SIM_MAX = 0.96
+RESIDUAL_MIN = 0.5  # a left-over pair: this alike (1 - OSA / length)
+RESIDUAL_FULL = 2  # ... once this many full pairs agree
+SYLLABLE_CAP = 0.70  # two different one-syllable tokens (zhang/huang)
+_SYLLABLE = re.compile(r"^(?:zh|ch|sh|ng|[bcdfghjklmnpqrstwxyz])?[hrwi]?[aeiou]{1,3}(?:ng|n)?$")
 
 
 @dataclass(frozen=True)
@@ -109,15 +124,42 @@ def _deletions(token: str) -> set[str]:
     return keys
 
 
+def edit_similarity(a: str, b: str) -> float:
+    """A typo's worth: one edit (substitution, insertion, deletion or swap of adjacent
+    letters) in tokens of EDIT_ONE_LEN letters or more, two from EDIT_TWO_LEN; else 0."""
+    shorter = min(len(a), len(b))
+    if shorter < EDIT_ONE_LEN:
+        return 0.0
+    allowed = 2 if shorter >= EDIT_TWO_LEN else 1
+    distance = OSA.distance(a, b, score_cutoff=allowed)
+    if distance > allowed:
+        return 0.0
+    longer = max(len(a), len(b))
+    if distance <= 1:
+        return min(EDIT_SIM_MAX, EDIT_ONE_SIM + EDIT_PER_LETTER * (longer - 5))
+    return min(EDIT_SIM_MAX, EDIT_TWO_SIM + EDIT_PER_LETTER * (longer - 8))
+
+
+@lru_cache(maxsize=200_000)
+def residual_similarity(a: str, b: str) -> float:
+    """1 - OSA distance / the longer length: letter by letter, for left-over tokens."""
+    return 1.0 - OSA.distance(a, b) / max(len(a), len(b))
+
+
 @lru_cache(maxsize=500_000)
 def token_similarity(a: str, b: str) -> float:
-    """Jaro-Winkler, stricter for short tokens."""
+    """Jaro-Winkler, stricter for short tokens; at least a forgiven typo's worth."""
     if a == b:
         return 1.0
     sim = JaroWinkler.normalized_similarity(a, b)
     if min(len(a), len(b)) <= SHORT_TOKEN:
         sim = 1.0 - (1.0 - sim) * SHORT_STRETCH
-    return sim
+    return max(sim, edit_similarity(a, b))
+
+
+def syllables(a: str, b: str) -> bool:
+    """Two one-syllable tokens in the Chinese, Korean or Vietnamese manner (zhang, huang)."""
+    return bool(_SYLLABLE.match(a) and _SYLLABLE.match(b))
 
 
 def dob_agreement(query_dob: str | None, listed: Sequence[str]) -> str:
@@ -231,6 +273,8 @@ class ScreeningIndex:
         for token_id in found:
             other = self.vocab_tokens[token_id]
             sim = 1.0 if other == token else JaroWinkler.normalized_similarity(token, other)
+            if sim < TOKEN_MIN:
+                sim = edit_similarity(token, other)
             if sim >= TOKEN_MIN:
                 sims[token_id] = sim
                 names.update(self.postings[token_id])
@@ -248,6 +292,7 @@ class ScreeningIndex:
         qtokens = tuple(canon for canon, _ in qpairs)
         qwritten = tuple(written for _, written in qpairs)
         types = frozenset(entity_types) if entity_types else None
+        native = not query.name.isascii()
         qweights = [normalise.weight(t) for t in qtokens]
         qweight_total = sum(qweights)
         names = []
@@ -279,7 +324,7 @@ class ScreeningIndex:
             record = self.records[record_index]
             if types is not None and record.entity_type not in types:
                 continue
-            scored = self._score_name(qtokens, qwritten, qweights, qweight_total, name_id, floor)
+            scored = self._score_name(qtokens, qwritten, qweights, qweight_total, name_id, floor, native)
             if scored is None:
                 continue
             name_score, pairs, unmatched_q, unmatched_c = scored
@@ -312,7 +357,7 @@ class ScreeningIndex:
             )
         return sorted(best.values(), key=lambda m: (-m.score, m.source, m.list_id))
 
-    def _score_name(self, qtokens, qwritten, qweights, qweight_total, name_id, floor):
+    def _score_name(self, qtokens, qwritten, qweights, qweight_total, name_id, floor, native=False):
         ctoken_ids = self.name_tokens[name_id]
         cweights = self.name_weights[name_id]
         ctokens = [self.vocab_tokens[t] for t in ctoken_ids]
@@ -323,6 +368,10 @@ class ScreeningIndex:
                 sim = token_similarity(qtoken, ctoken)
                 if sim < 1.0 and (qwritten[i] != qtoken or cwritten[j] != ctoken):
                     sim = max(sim, token_similarity(qwritten[i], cwritten[j]))
+                if sim < 1.0 and native and syllables(qtoken, ctoken):
+                    # A name given in its own script (or with its diacritics) is
+                    # romanised exactly: another syllable is another name (Meng/Peng).
+                    sim = min(sim, SYLLABLE_CAP)
                 if sim >= PAIR_MIN:
                     pairs.append((sim, (i,), (j,)))
         if not pairs:
@@ -361,6 +410,29 @@ class ScreeningIndex:
             aligned.append((qs, cs, sim))
             if qw >= 1 and cw >= 1:
                 full_pairs += 1
+        if full_pairs >= RESIDUAL_FULL:
+            # The rest of a name that otherwise agrees: a left-over query token and a
+            # left-over list token are compared letter by letter ("Joad" / "Javad": two
+            # typos in a short token) rather than counted as extras on both sides.
+            rest = []
+            for i in range(len(qtokens)):
+                if i in used_q or qweights[i] < 1:
+                    continue
+                for j in range(len(ctokens)):
+                    if j in used_c or cweights[j] < 1:
+                        continue
+                    sim = residual_similarity(qtokens[i], ctokens[j])
+                    if sim >= RESIDUAL_MIN:
+                        rest.append((sim, i, j))
+            for sim, i, j in sorted(rest, reverse=True):
+                if i in used_q or j in used_c:
+                    continue
+                used_q.add(i)
+                used_c.add(j)
+                w = (qweights[i] + cweights[j]) / 2
+                numerator += sim * w
+                matched_weight += w
+                aligned.append(((i,), (j,), sim))
         unmatched_q_weight = qweight_total - sum(qweights[i] for i in used_q)
         unmatched_c_weight = self.name_weight_total[name_id] - sum(cweights[j] for j in used_c)
         denominator = matched_weight + QUERY_EXTRA_PENALTY * unmatched_q_weight

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from anyascii import anyascii
 from rapidfuzz import process
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
 HONORIFICS = frozenset(
     """
@@ -174,12 +174,32 @@ def _noise(token: str) -> bool:
     return any(form in HONORIFICS or form in LEGAL_FORMS or form in ARTICLES for form in (token, skeleton(token)))
 
 
+def _join_spaced_forms(raw: list[str]) -> list[str]:
+    """Short pieces that together spell a legal form ("S.AA.S.", "SS.R.O.") become it."""
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        end = i
+        while end < len(raw) and len(raw[end]) <= 2 and raw[end].isalpha():
+            end += 1
+        for stop in range(end, i + 1, -1):
+            joined = "".join(raw[i:stop])
+            if _noise(joined):
+                out.append(joined)
+                i = stop
+                break
+        else:
+            out.append(raw[i])
+            i += 1
+    return out
+
+
 @lru_cache(maxsize=200_000)
 def token_pairs(name: str) -> tuple[tuple[str, str], ...]:
     """(canonical, as written) per token: the canonical form is indexed and compared; the
     form as written is compared too, so that a typo in a variant spelling ("Hussien")
     still meets the listed spelling."""
-    raw = raw_tokens(name)
+    raw = _join_spaced_forms(raw_tokens(name))
     kept = [t for t in raw if not _noise(t)]
     if not kept:
         kept = [t for t in raw if t not in ARTICLES] or raw
@@ -212,8 +232,10 @@ def weight(token: str) -> float:
         return 0.3
     if len(token) >= 4:
         scorer = JaroWinkler.normalized_similarity
-        if process.extractOne(token, _LONG_LEGAL_FORMS, scorer=scorer, score_cutoff=0.85) is not None:
-            return 0.05  # "LIMIETD", "CMOPANY": next to nothing
+        if process.extractOne(token, _LONG_LEGAL_FORMS, scorer=scorer, score_cutoff=0.85) is not None or (
+            process.extractOne(token, _LONG_LEGAL_FORMS, scorer=OSA.distance, score_cutoff=1) is not None
+        ):
+            return 0.05  # "LIMIETD", "CMOPANY", "EOJOD" (one edit from EOOD): next to nothing
         if process.extractOne(token, _LONG_HONORIFICS, scorer=scorer, score_cutoff=0.85) is not None:
             return 0.2  # "Shiekh", but also a name such as Iman (~ imam): kept, weighing little
     return 1.0
