@@ -287,7 +287,7 @@ KYC_UNVERIFIED_LIMITS = env_limits(
 
 # Sanctions screening (compliance.screening): hits at or above this score (0-1) are raised;
 # chosen from benchmarks/screening.py (docs/compliance.md has the figures).
-SCREENING_THRESHOLD = float(env_str("SCREENING_THRESHOLD", "0.86"))
+SCREENING_THRESHOLD = float(env_str("SCREENING_THRESHOLD", "0.85"))
 # Watchlist imports: largest file accepted (bytes) and the download read timeout (seconds).
 WATCHLIST_MAX_BYTES = env_int("WATCHLIST_MAX_BYTES", 100 * 1024 * 1024)
 WATCHLIST_FETCH_TIMEOUT = env_int("WATCHLIST_FETCH_TIMEOUT", 120)

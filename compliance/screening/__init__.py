@@ -10,8 +10,8 @@ changes, so that results stay comparable.
 from compliance.screening.engine import ListRecord, Match, Query, ScreeningIndex, dob_agreement, iso_dob
 from compliance.screening.normalise import tokens
 
-ALGORITHM_VERSION = "tokjw-2"
-DEFAULT_THRESHOLD = 0.86
+ALGORITHM_VERSION = "tokjw-3"
+DEFAULT_THRESHOLD = 0.85
 
 __all__ = [
     "ALGORITHM_VERSION",

@@ -54,8 +54,10 @@ COUNTRY_CONFLICT = -0.02
 MAX_BONUS = DOB_MATCH + COUNTRY_MATCH
 EDIT_ONE_LEN = 4  # tokens this long forgive one edit (OSA: a swap is one)
 EDIT_TWO_LEN = 8  # and two, from this length
+EDIT_TWO_NEAR_LEN = 6  # and two from this length beside another name that agrees exactly
 EDIT_ONE_SIM = 0.91  # the similarity one forgiven edit is worth
 EDIT_TWO_SIM = 0.86  # and two
+EDIT_SHORT_SUB_SIM = 0.88  # one letter substituted in a 4-letter token (a swap is worth more)
 EDIT_PER_LETTER = 0.01  # a typo in a longer token says less
 EDIT_SIM_MAX = 0.96
 RESIDUAL_MIN = 0.5  # a left-over pair: this alike (1 - OSA / length)
@@ -136,6 +138,8 @@ def edit_similarity(a: str, b: str) -> float:
         return 0.0
     longer = max(len(a), len(b))
     if distance <= 1:
+        if longer == EDIT_ONE_LEN and sum(x != y for x, y in zip(a, b, strict=True)) == 1:
+            return EDIT_SHORT_SUB_SIM  # one letter changed in four: often another name (Rios/Rihs)
         return min(EDIT_SIM_MAX, EDIT_ONE_SIM + EDIT_PER_LETTER * (longer - 5))
     return min(EDIT_SIM_MAX, EDIT_TWO_SIM + EDIT_PER_LETTER * (longer - 8))
 
@@ -154,6 +158,10 @@ def token_similarity(a: str, b: str) -> float:
     sim = JaroWinkler.normalized_similarity(a, b)
     if min(len(a), len(b)) <= SHORT_TOKEN:
         sim = 1.0 - (1.0 - sim) * SHORT_STRETCH
+    shorter = min(len(a), len(b))
+    if shorter < EDIT_ONE_LEN or (shorter <= SHORT_TOKEN and OSA.distance(a, b, score_cutoff=2) > 1):
+        # A token of three letters forgives no typo (Lia/Lima), one of four one (Bena/Benard).
+        sim = min(sim, EDIT_SHORT_SUB_SIM)
     return max(sim, edit_similarity(a, b))
 
 
@@ -275,6 +283,9 @@ class ScreeningIndex:
             sim = 1.0 if other == token else JaroWinkler.normalized_similarity(token, other)
             if sim < TOKEN_MIN:
                 sim = edit_similarity(token, other)
+            if sim < TOKEN_MIN and min(len(token), len(other)) >= EDIT_TWO_NEAR_LEN:
+                # Two edits in a 6- or 7-letter token: a candidate; scoring decides.
+                sim = TOKEN_MIN if OSA.distance(token, other, score_cutoff=2) <= 2 else sim
             if sim >= TOKEN_MIN:
                 sims[token_id] = sim
                 names.update(self.postings[token_id])
@@ -293,8 +304,10 @@ class ScreeningIndex:
         qwritten = tuple(written for _, written in qpairs)
         types = frozenset(entity_types) if entity_types else None
         native = not query.name.isascii()
+        company = normalise.company_style(query.name)
         qweights = [normalise.weight(t) for t in qtokens]
         qweight_total = sum(qweights)
+        full_query = sum(1 for w in qweights if w >= 1)
         names = []
         for canon, written in qpairs:
             found = self._similar(canon)[1]
@@ -324,7 +337,12 @@ class ScreeningIndex:
             record = self.records[record_index]
             if types is not None and record.entity_type not in types:
                 continue
-            scored = self._score_name(qtokens, qwritten, qweights, qweight_total, name_id, floor, native)
+            if company and record.entity_type == "individual":
+                continue  # a company's name ("Martinez Group") is not a person's ("MARTIN")
+            # A person's name of two or more names against an entity or a vessel: one
+            # name in common ("Scott Hodges" / "SCOT") is not enough.
+            two = full_query >= 2 and not company and record.entity_type != "individual"
+            scored = self._score_name(qtokens, qwritten, qweights, qweight_total, name_id, floor, native, two)
             if scored is None:
                 continue
             name_score, pairs, unmatched_q, unmatched_c = scored
@@ -357,7 +375,7 @@ class ScreeningIndex:
             )
         return sorted(best.values(), key=lambda m: (-m.score, m.source, m.list_id))
 
-    def _score_name(self, qtokens, qwritten, qweights, qweight_total, name_id, floor, native=False):
+    def _score_name(self, qtokens, qwritten, qweights, qweight_total, name_id, floor, native=False, two=False):
         ctoken_ids = self.name_tokens[name_id]
         cweights = self.name_weights[name_id]
         ctokens = [self.vocab_tokens[t] for t in ctoken_ids]
@@ -376,6 +394,18 @@ class ScreeningIndex:
                     pairs.append((sim, (i,), (j,)))
         if not pairs:
             return None
+        if any(sim == 1.0 and qweights[i] >= 1 and cweights[j] >= 1 for sim, (i,), (j,) in pairs):
+            # Beside a name that agrees exactly, a 6- or 7-letter token forgives two
+            # edits ("IRAN HSAXLAK" / "IRAN SHALAK").
+            for i, qtoken in enumerate(qtokens):
+                if qweights[i] < 1 or len(qtoken) < EDIT_TWO_NEAR_LEN:
+                    continue
+                for j, ctoken in enumerate(ctokens):
+                    if cweights[j] < 1 or len(ctoken) < EDIT_TWO_NEAR_LEN or qtoken == ctoken:
+                        continue
+                    if OSA.distance(qtoken, ctoken, score_cutoff=2) <= 2:
+                        sim = min(EDIT_SIM_MAX, EDIT_TWO_SIM + EDIT_PER_LETTER * (max(len(qtoken), len(ctoken)) - 8))
+                        pairs.append((sim, (i,), (j,)))
         # A token written as two ("Hongsop" / "HONG-SOP"), on either side.
         for i, qtoken in enumerate(qtokens):
             for j in range(len(ctokens) - 1):
@@ -396,7 +426,7 @@ class ScreeningIndex:
         used_c: set[int] = set()
         numerator = matched_weight = 0.0
         aligned = []
-        full_pairs = 0
+        full_pairs = query_pairs = 0
         for sim, qs, cs in pairs:
             if any(i in used_q for i in qs) or any(j in used_c for j in cs):
                 continue
@@ -410,6 +440,10 @@ class ScreeningIndex:
             aligned.append((qs, cs, sim))
             if qw >= 1 and cw >= 1:
                 full_pairs += 1
+            if qw >= 1:
+                query_pairs += 1
+        if two and query_pairs < 2:
+            return None
         if full_pairs >= RESIDUAL_FULL:
             # The rest of a name that otherwise agrees: a left-over query token and a
             # left-over list token are compared letter by letter ("Joad" / "Javad": two

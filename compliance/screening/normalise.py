@@ -210,6 +210,25 @@ def token_pairs(name: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+COMPANY_ENDINGS = frozenset({"sons", "brothers", "bros", "inkorporeyted", "grupp"})  # and Russian ones
+
+
+@lru_cache(maxsize=200_000)
+def company_style(name: str) -> bool:
+    """A company's name: two words or more, the last a legal form ("Ramos Group", "Haas LLC",
+    "Acme S.A.", "Smith and Sons"), which a person's name does not end with."""
+    raw = _join_spaced_forms(raw_tokens(name))
+    if len(raw) < 2:
+        return False
+    last = raw[-1]
+    if len(last) <= 2:
+        # Two letters end a person's name too ("GHALI, Iyad ag", "... Listed As", "MUJEL,
+        # A.S."): a company's only when written with dots or a slash ("S.A.", "S/A").
+        written = name.split()[-1] if name.split() else ""
+        return "," not in name and last in LEGAL_FORMS and any(c in written for c in "./")
+    return last in COMPANY_ENDINGS or last in LEGAL_FORMS
+
+
 def tokens(name: str) -> tuple[str, ...]:
     """The comparable tokens of a name (order kept, for display; matching ignores it)."""
     return tuple(canon for canon, _ in token_pairs(name))
