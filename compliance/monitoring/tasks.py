@@ -12,6 +12,14 @@ def monitor_entry(entry_id: int) -> int:
     return len(run(entry_id=entry_id))
 
 
+@shared_task(name="compliance.monitor_entries")
+def monitor_entries(entry_ids: list[int]) -> int:
+    """Monitor entries posted together (the ledger's listener batches them); alerts raised."""
+    from compliance.services.monitoring import monitor_entry as run
+
+    return sum(len(run(entry_id=entry_id)) for entry_id in entry_ids)
+
+
 @shared_task(name="compliance.monitor_daily", bind=True)
 def monitor_daily(self, day: str | None = None) -> int:
     """The daily batch over the previous day's entries (or ``day``, ISO), recorded as a JobRun."""
