@@ -239,7 +239,7 @@ class LightningRail:
 
     def decode(self, bolt11: str) -> Decoded:
         """What a BOLT11 invoice asks for. Raises ``LightningRejected`` for anything else."""
-        bolt11 = _clean_bolt11(bolt11)
+        bolt11 = clean_bolt11(bolt11)
         data = self._call("POST", "/api/v1/payments/decode", key=None, json={"data": bolt11})
         if "payment_hash" not in data:  # LNbits also decodes LNURLs: {"domain": ...}
             raise LightningRejected("Not a BOLT11 invoice.", lnbits_status=200)
@@ -265,7 +265,7 @@ class LightningRail:
         Raises ``LightningRejected`` when LNbits refused (nothing was paid: insufficient
         balance, an invoice already paid by someone else, an unreadable invoice, ...).
         """
-        bolt11 = _clean_bolt11(bolt11)
+        bolt11 = clean_bolt11(bolt11)
         try:
             data = self._call("POST", "/api/v1/payments", key=self.admin_key, json={"out": True, "bolt11": bolt11})
         except (LightningRejected, LightningUnavailable) as exc:
@@ -417,7 +417,8 @@ def _checked_hash(payment_hash: str) -> str:
     return normalised
 
 
-def _clean_bolt11(bolt11: str) -> str:
+def clean_bolt11(bolt11: str) -> str:
+    """The invoice without whitespace or a ``lightning:`` URI prefix (any case)."""
     if not isinstance(bolt11, str):
         raise LightningRejected("Not a BOLT11 invoice.")
     cleaned = bolt11.strip()

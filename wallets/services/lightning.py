@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import math
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -52,6 +53,7 @@ from wallets.rails.lightning import (
     LightningRejected,
     LightningUnavailable,
     Payment,
+    clean_bolt11,
     rail_from_settings,
     webhook_secret_from_settings,
     webhook_token,
@@ -65,6 +67,16 @@ logger = logging.getLogger(__name__)
 CURRENCY = "BTC"  # Lightning pays bitcoin; BTC's minor unit (8 places) is the satoshi
 DEPOSIT_EXPIRY_GRACE = timedelta(minutes=10)  # LNbits settles its own wallets' invoices late
 UNKNOWN_PAYMENT_FINAL_AFTER = 3  # × the client timeout: "no such payment" is then final
+
+
+@contextmanager
+def _given_or_configured(rail: LightningRail | None):
+    """The caller's rail (a batch shares one), or one from the settings, closed afterwards."""
+    if rail is not None:
+        yield rail
+        return
+    with rail_from_settings() as configured:
+        yield configured
 
 
 def _clearing() -> LedgerAccount:
@@ -148,13 +160,8 @@ def deposit_check(deposit: Deposit, *, rail: LightningRail | None = None, actor=
         raise exceptions.InvalidTransition("Only Lightning deposits are checked with LNbits.")
     if deposit.status not in (Deposit.Status.PENDING, Deposit.Status.EXPIRED):
         return deposit
-    owned = rail is None
-    rail = rail or rail_from_settings()
-    try:
+    with _given_or_configured(rail) as rail:
         status = rail.invoice_status(deposit.payment_hash)
-    finally:
-        if owned:
-            rail.close()
     if status.paid:
         if status.amount_msat != deposit.amount_minor * 1000:  # LNbits enforces it; the books insist
             raise LightningUnavailable(
@@ -237,7 +244,7 @@ def withdrawal_prepare(*, invoice: str, amount: Decimal | None = None) -> dict:
         raise exceptions.InvalidInvoice("This is a BlockScore deposit invoice: send money to a customer by transfer.")
     return {
         "payment_hash": decoded.payment_hash,
-        "payment_request": invoice.strip().removeprefix("lightning:").removeprefix("LIGHTNING:"),
+        "payment_request": clean_bolt11(invoice),
         "amount_sat": amount_sat,
         "description": decoded.description or "",
     }
@@ -311,18 +318,14 @@ def withdrawal_check(withdrawal: Withdrawal, *, rail: LightningRail | None = Non
         return withdrawal
     if withdrawal.attempted_at is None:
         return withdrawal_pay(withdrawal, actor=actor)
-    owned = rail is None
-    rail = rail or rail_from_settings()
-    try:
-        payment = rail.payment_status(withdrawal.payment_hash)
-    except LightningNotFound:
-        final_after = timedelta(seconds=UNKNOWN_PAYMENT_FINAL_AFTER * rail.timeout)
-        if timezone.now() - withdrawal.attempted_at < final_after:
-            return withdrawal
-        return _withdrawal_fail(withdrawal, note="The Lightning node has no record of the payment.", actor=actor)
-    finally:
-        if owned:
-            rail.close()
+    with _given_or_configured(rail) as rail:
+        try:
+            payment = rail.payment_status(withdrawal.payment_hash)
+        except LightningNotFound:
+            final_after = timedelta(seconds=UNKNOWN_PAYMENT_FINAL_AFTER * rail.timeout)
+            if timezone.now() - withdrawal.attempted_at < final_after:
+                return withdrawal
+            return _withdrawal_fail(withdrawal, note="The Lightning node has no record of the payment.", actor=actor)
     return _withdrawal_apply(withdrawal, payment, actor=actor)
 
 
