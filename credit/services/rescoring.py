@@ -26,7 +26,7 @@ from blockscore.queue import enqueue
 from credit import selectors
 from credit.features import platform_features_many
 from credit.models import CreditScore, ScoreAlert, ScoreMilestone, SurveyAnswer
-from credit.services.scores import alert_kind, alert_message, is_milestone
+from credit.services.scores import alert_kind, alert_message, is_milestone, reason_dict
 
 BATCH_SIZE = 2000
 
@@ -173,19 +173,10 @@ def _fragment(key: tuple, build) -> str:
 
 
 def _reason_json(reason) -> str:
-    """One reason code as stored (the same shape as scores._result_fields makes)."""
+    """One reason code as stored (``scores.reason_dict``), serialised once per distinct value."""
     return _fragment(
         ("reason", reason.code, reason.feature, reason.points_lost, reason.text, reason.hint),
-        lambda: json.dumps(
-            {
-                "code": reason.code,
-                "feature": reason.feature,
-                "text": reason.text,
-                "hint": reason.hint,
-                "points_lost": reason.points_lost,
-            },
-            separators=(",", ":"),
-        ),
+        lambda: json.dumps(reason_dict(reason), separators=(",", ":")),
     )
 
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from blockscore.queue import enqueue
 from credit import selectors
-from credit.exceptions import MissingAnswers, RefreshTooSoon
+from credit.exceptions import InvalidScoringInput, MissingAnswers, RefreshTooSoon
 from credit.models import BAND_ORDER, Band, CreditScore, ScoreAlert, ScoreMilestone
 
 logger = logging.getLogger(__name__)
@@ -38,21 +38,23 @@ def _registry():
     return registry
 
 
+def reason_dict(reason) -> dict:
+    """A reason code as a history row stores it (and the API shows it)."""
+    return {
+        "code": reason.code,
+        "feature": reason.feature,
+        "text": reason.text,
+        "hint": reason.hint,
+        "points_lost": reason.points_lost,
+    }
+
+
 def _result_fields(result) -> dict:
     return {
         "score": result.score,
         "band": result.band,
         "pd": result.pd,
-        "reason_codes": [
-            {
-                "code": reason.code,
-                "feature": reason.feature,
-                "text": reason.text,
-                "hint": reason.hint,
-                "points_lost": reason.points_lost,
-            }
-            for reason in result.reason_codes
-        ],
+        "reason_codes": [reason_dict(reason) for reason in result.reason_codes],
     }
 
 
@@ -110,17 +112,13 @@ def score_refresh(*, user) -> CreditScore:
 
 
 def _shadow_score(user, inputs: dict, champion: CreditScore) -> None:
-    """Score with each challenger for comparison; never stored on the customer, never raises."""
-    try:
-        challengers = _registry().challenger_scorecards()
-    except Exception:  # a broken challenger must not hurt customers' scoring
-        logger.exception("challenger models could not be loaded")
-        return
-    for model, scorecard in challengers:
+    """Score with each challenger for comparison; never stored on the customer. Challengers
+    whose artifact fails its check are skipped by the registry."""
+    for model, scorecard in _registry().challenger_scorecards():
         try:
             result = scorecard.score(inputs)
-        except Exception as exc:  # a challenger may need inputs the champion does not
-            logger.info("challenger could not score", extra={"model": model.version, "error": str(exc)})
+        except (MissingAnswers, InvalidScoringInput) as exc:  # a challenger may use other inputs
+            logger.info("challenger could not score", extra={"model": model.version, "error": exc.detail})
             continue
         logger.info(
             "shadow score",

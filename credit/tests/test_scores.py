@@ -89,10 +89,9 @@ def test_wallet_balances_override_the_checking_account_answer(user):
 
     body = client_for(user).get("/api/v1/credit/score").json()
 
-    checking = {item["feature"]: item for item in body["inputs"]}.get("status_of_existing_checking_account")
-    if checking is not None:  # the champion uses it
-        assert checking["source"] == "wallets"
-        assert checking["value"] == "... >= 200 DM / salary assignments for at least 1 year"
+    checking = {item["feature"]: item for item in body["inputs"]}["status_of_existing_checking_account"]
+    assert checking["source"] == "wallets"
+    assert checking["value"] == "... >= 200 DM / salary assignments for at least 1 year"
 
 
 def test_refresh_is_limited_and_history_is_paginated(user):
