@@ -12,6 +12,17 @@ def active_questions():
     return SurveyQuestion.objects.filter(active=True).order_by("position", "key")
 
 
+def required_features() -> set[str]:
+    """The inputs the champion model needs (none while no model is active)."""
+    from credit.exceptions import NoActiveModel
+    from credit.services.registry import champion_scorecard
+
+    try:
+        return {feature.name for feature in champion_scorecard()[1].features}
+    except NoActiveModel:
+        return set()
+
+
 def current_answers(user) -> dict[str, str]:
     """Question key → the customer's current answer."""
     return dict(SurveyAnswer.objects.filter(user=user, superseded_at__isnull=True).values_list("key", "value"))

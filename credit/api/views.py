@@ -68,15 +68,8 @@ class QuestionsView(APIView):
         responses={200: s.QuestionOutput(many=True)},
     )
     def get(self, request):
-        from credit.exceptions import NoActiveModel
-        from credit.services.registry import champion_scorecard
-
-        try:
-            required = {feature.name for feature in champion_scorecard()[1].features}
-        except NoActiveModel:
-            required = set()
         context = {
-            "required_features": required,
+            "required_features": selectors.required_features(),
             "answers": selectors.current_answers(request.user),
             "platform": platform_features(request.user),
         }

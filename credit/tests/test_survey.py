@@ -99,3 +99,5 @@ def test_questions_show_options_and_the_customers_answers(user, other_user):
     assert questions["savings"]["answer"] is None
     assert {"value": "rent", "label": "I rent"} in questions["housing"]["options"]
     assert questions["loan_amount"]["answer_type"] == "integer"
+    assert questions["housing"]["required"] is True  # an input of the champion model
+    assert questions["telephone"]["required"] is False  # asked, but the model does not use it
