@@ -1,4 +1,4 @@
-"""Lean SQL for the few hot paths (ledger postings, audit events).
+"""Lean SQL for the few hot paths (ledger postings, audit events, idempotency records).
 
 ``RowInsert`` is ``bulk_create`` without its per-call cost: the INSERT statement is built
 once per model, column list and row count, and values go through each field's own
@@ -6,15 +6,135 @@ once per model, column list and row count, and values go through each field's ow
 store them, on PostgreSQL and on SQLite). It does not call ``pre_save``: use it only for
 models whose listed fields are all set by the caller (no ``auto_now``), and it sends no
 signals (the project uses none for these models).
+
+``execute`` runs a hot statement as a PostgreSQL prepared statement: psycopg2 sends every
+query as text, which the server parses and plans anew each time, and for the ledger's
+statements planning costs about as much as executing. Each database session PREPAREs a
+statement the first time it runs it and from then on only EXECUTEs it.
+``DB_PREPARED_STATEMENTS = False`` (e.g. behind a pooler in transaction mode, where a
+session is not one client's) sends the plain statements instead.
 """
 
-from django.db import connections
+import hashlib
+import re
+
+from django.conf import settings
+from django.db import connections, models
+from django.db.backends.signals import connection_created
+
+_PLACEHOLDER = re.compile(r"%s")
+_NAMES: dict[str, str] = {}  # statement text -> prepared statement name
+
+# Fields whose get_db_prep_save gives back a str, int or None unchanged (subclasses, such
+# as encrypted fields, are not among them: they take the long way).
+_PASS_THROUGH_FIELDS = {
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.PositiveIntegerField,
+    models.SmallIntegerField,
+    models.BooleanField,
+    models.BigAutoField,
+    models.AutoField,
+}
+_PLAIN_VALUES = (str, int, type(None))  # exact types: a bool takes the long way
+
+
+def passes_through(field) -> bool:
+    """Whether a str/int/None value of ``field`` goes to the database as it is."""
+    if isinstance(field, models.ForeignKey):
+        return type(field.target_field) in _PASS_THROUGH_FIELDS
+    return type(field) in _PASS_THROUGH_FIELDS
+
+
+def db_values(fields: list, plain: list[bool], obj, connection) -> list:
+    """``field.get_db_prep_save`` of each field's value on ``obj``, skipped where it changes nothing."""
+    values = []
+    for field, simple in zip(fields, plain, strict=True):
+        value = getattr(obj, field.attname)
+        values.append(value if simple and type(value) in _PLAIN_VALUES else field.get_db_prep_save(value, connection))
+    return values
+
+
+def _forget_prepared(sender, connection, **kwargs):
+    connection.prepared_statements = set()  # a new session has none
+
+
+connection_created.connect(_forget_prepared)
+
+
+def prepared_enabled(connection) -> bool:
+    return connection.vendor == "postgresql" and getattr(settings, "DB_PREPARED_STATEMENTS", True)
+
+
+def _prepared_name(connection, sql: str, count: int, cursor) -> str:
+    """The name of ``sql`` prepared in this session (PREPAREd now if it was not)."""
+    name = _NAMES.get(sql)
+    if name is None:
+        name = _NAMES.setdefault(sql, "bs_" + hashlib.sha1(sql.encode()).hexdigest()[:20])
+    prepared = getattr(connection, "prepared_statements", None)
+    if prepared is None:
+        prepared = connection.prepared_statements = set()
+    if name not in prepared:
+        numbered = iter(range(1, count + 1))
+        statement = _PLACEHOLDER.sub(lambda _match: f"${next(numbered)}", sql)
+        # A round trip of its own: PREPARE is not transactional (the statement stays when
+        # the transaction rolls back), so it is marked done exactly when it succeeded.
+        cursor.execute(f"PREPARE {name} AS {statement}")
+        prepared.add(name)
+    return name
+
+
+def _execute_sql(name: str, count: int) -> str:
+    return f"EXECUTE {name}" + (f" ({', '.join(['%s'] * count)})" if count else "")
+
+
+def execute_all(cursor, statements: list[tuple[str, list]]) -> None:
+    """PostgreSQL: several statements in one round trip, each as ``execute`` would run it.
+
+    They run in order, in the caller's transaction; the cursor holds the last one's result.
+    """
+    connection = cursor.db
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("several statements in one round trip: PostgreSQL only")
+    if not prepared_enabled(connection):
+        cursor.execute("; ".join(sql for sql, _ in statements), [value for _, params in statements for value in params])
+        return
+    names = [_prepared_name(connection, sql, len(params), cursor) for sql, params in statements]
+    cursor.execute(
+        "; ".join(_execute_sql(name, len(params)) for name, (_, params) in zip(names, statements, strict=True)),
+        [value for _, params in statements for value in params],
+    )
+
+
+def execute(cursor, sql: str, params: list, *, prefix: str = "") -> None:
+    """``cursor.execute(prefix + sql, params)``, as a prepared statement on PostgreSQL.
+
+    ``sql``: one statement with ``%s`` placeholders and no other ``%`` (the statement is
+    named after its text, so build it from a bounded set of shapes). The parameters are
+    sent as literals, which the server converts to the types it inferred when preparing:
+    write the statement so that every placeholder's type follows from where it stands (a
+    column it is compared with or inserted into), not e.g. in a bare ``VALUES`` list.
+    ``prefix``: statements without parameters, each ending in ``;``, sent in the same
+    round trip before it.
+    """
+    connection = cursor.db
+    if not prepared_enabled(connection):
+        cursor.execute(prefix + sql, params)
+        return
+    name = _prepared_name(connection, sql, len(params), cursor)
+    cursor.execute(prefix + _execute_sql(name, len(params)), params)
 
 
 class RowInsert:
-    def __init__(self, model, fields: list[str]):
+    def __init__(self, model, fields: list[str], *, prepared: bool = False):
+        """``prepared``: run ``insert`` and ``insert_or_skip`` through ``execute`` (for a
+        statement run on every request; each row count is a statement of its own)."""
         self.model = model
+        self.prepared = prepared
         self.fields = [model._meta.get_field(name) for name in fields]
+        self.plain = [passes_through(field) for field in self.fields]
         self._statements: dict[tuple[str, int, bool], str] = {}
 
     def _statement(self, connection, rows: int, returning: bool, conflict: tuple[str, ...] = ()) -> str:
@@ -36,9 +156,7 @@ class RowInsert:
     def statement(self, objs: list, *, using: str = "default", returning_pk: bool = False) -> tuple[str, list]:
         """The INSERT of ``objs`` and its parameters, to run as part of a larger statement."""
         connection = connections[using]
-        params = [
-            field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs for field in self.fields
-        ]
+        params = [value for obj in objs for value in db_values(self.fields, self.plain, obj, connection)]
         return self._statement(connection, len(objs), returning_pk), params
 
     def insert(self, objs: list, *, using: str = "default", returning_pk: bool = True) -> None:
@@ -49,11 +167,9 @@ class RowInsert:
             for obj in objs:
                 self.insert([obj], using=using)
             return
-        params = [
-            field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs for field in self.fields
-        ]
+        params = [value for obj in objs for value in db_values(self.fields, self.plain, obj, connection)]
         with connection.cursor() as cursor:
-            cursor.execute(self._statement(connection, len(objs), returning), params)
+            self._execute(cursor, self._statement(connection, len(objs), returning), params)
             if returning:
                 for obj, row in zip(objs, cursor.fetchall(), strict=True):
                     obj.pk = row[0]
@@ -63,17 +179,18 @@ class RowInsert:
             obj._state.adding = False
             obj._state.db = using
 
-    def insert_or_skip(self, obj, *, conflict: tuple[str, ...], using: str = "default") -> bool:
+    def insert_or_skip(self, obj, *, conflict: tuple[str, ...], using: str = "default", prefix: str = "") -> bool:
         """INSERT one row unless it conflicts on the unique ``conflict`` columns; whether it was inserted.
 
         ``INSERT ... ON CONFLICT (...) DO NOTHING RETURNING pk``: a conflict is no error
         (the transaction goes on), and on PostgreSQL a conflicting row of a transaction
-        still running is waited for, then decided on.
+        still running is waited for, then decided on. ``prefix``: SQL without parameters
+        (PostgreSQL: statements ending in ``;``) sent in the same round trip, before it.
         """
         connection = connections[using]
-        params = [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in self.fields]
+        params = db_values(self.fields, self.plain, obj, connection)
         with connection.cursor() as cursor:
-            cursor.execute(self._statement(connection, 1, True, conflict), params)
+            self._execute(cursor, self._statement(connection, 1, True, conflict), params, prefix=prefix)
             row = cursor.fetchone()
         if row is None:
             return False
@@ -81,3 +198,9 @@ class RowInsert:
         obj._state.adding = False
         obj._state.db = using
         return True
+
+    def _execute(self, cursor, statement: str, params: list, prefix: str = "") -> None:
+        if self.prepared:
+            execute(cursor, statement, params, prefix=prefix)
+        else:
+            cursor.execute(prefix + statement, params)

@@ -251,6 +251,16 @@ BANK_DEPOSIT_BANK = env_str("BANK_DEPOSIT_BANK", "Example Bank plc")
 # for the first request to finish before answering 409 (PostgreSQL).
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 86400)
 IDEMPOTENCY_LOCK_WAIT_SECONDS = env_int("IDEMPOTENCY_LOCK_WAIT_SECONDS", 5)
+# The hot statements (ledger postings, audit events, idempotency records) run as prepared
+# statements on PostgreSQL (blockscore/sql.py). Turn off behind a connection pooler in
+# transaction mode, where one client's statements may reach another's session.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+# Ledger audit events are chained to the audit trail after their transaction commits: on
+# PostgreSQL by a thread of each process, AUDIT_CHAIN_DELAY_MS after a commit, for all the
+# events committed meanwhile at once (audit/services.py). Off: each committing thread
+# chains right after its own commit.
+AUDIT_CHAIN_IN_BACKGROUND = env_bool("AUDIT_CHAIN_IN_BACKGROUND", True)
+AUDIT_CHAIN_DELAY_SECONDS = env_int("AUDIT_CHAIN_DELAY_MS", 200) / 1000
 
 # Lightning rail: an LNbits wallet (all three empty: the rail reports itself disabled).
 LIGHTNING_LNBITS_URL = env_str("LIGHTNING_LNBITS_URL", "")
