@@ -54,7 +54,46 @@ def normalise(value):
     infinities become strings, huge integral floats become integers, and NUL
     characters (refused by PostgreSQL) are dropped.
     """
-    return _portable(json.loads(canonical_json(value if value is not None else {})))
+    value = value if value is not None else {}
+    native = _native(value)
+    if native is not _NOT_NATIVE:
+        return native  # what the round trip below would give, without it
+    return _portable(json.loads(canonical_json(value)))
+
+
+_NOT_NATIVE = object()
+
+
+def _native(value):
+    """A copy of ``value`` when it is plain JSON that every database gives back unchanged
+    (dicts with str keys, lists, str without NUL, int, bool, None, finite floats below
+    the exponent range); ``_NOT_NATIVE`` otherwise. The common case of ``normalise``."""
+    kind = type(value)
+    if kind is str:
+        return value if "\x00" not in value else _NOT_NATIVE
+    if kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) and abs(value) < _FLOAT_AS_INT_FROM else _NOT_NATIVE
+    if kind is dict:
+        copied = {}
+        for key, item in value.items():
+            if type(key) is not str or "\x00" in key:
+                return _NOT_NATIVE
+            item = _native(item)
+            if item is _NOT_NATIVE:
+                return _NOT_NATIVE
+            copied[key] = item
+        return copied
+    if kind is list:
+        copied = []
+        for item in value:
+            item = _native(item)
+            if item is _NOT_NATIVE:
+                return _NOT_NATIVE
+            copied.append(item)
+        return copied
+    return _NOT_NATIVE
 
 
 def _portable(value):

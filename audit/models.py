@@ -52,24 +52,29 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     actor_repr = models.CharField(max_length=254, blank=True)
-    action = models.CharField(max_length=100, db_index=True)
-    target_type = models.CharField(max_length=100, blank=True, db_index=True)
-    target_id = models.CharField(max_length=100, blank=True, db_index=True)
+    action = models.CharField(max_length=100)
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=100, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
-    request_id = models.CharField(max_length=128, blank=True, db_index=True)
+    request_id = models.CharField(max_length=128, blank=True)
     prev_hash = models.CharField(max_length=64, null=True)
-    hash = models.CharField(max_length=64, unique=True, null=True)
+    hash = models.CharField(max_length=64, null=True)
 
     class Meta:
         ordering = ["-sequence"]
+        # Every ledger entry writes an event and chains it: only the indexes that lookups
+        # use (plain btrees: no pattern-matching copies, which no search here could use).
         indexes = [
+            models.Index(fields=["action"], name="audit_event_action"),
+            models.Index(fields=["request_id"], name="audit_event_request_id"),
             models.Index(fields=["target_type", "target_id", "sequence"]),
             # The events still waiting to be chained: a handful at any moment.
             models.Index(fields=["id"], condition=Q(hash__isnull=True), name="audit_event_unchained"),
         ]
+        constraints = [models.UniqueConstraint(fields=["hash"], name="audit_event_hash_unique")]
 
     def __str__(self) -> str:
         number = f"#{self.sequence}" if self.sequence is not None else "(chaining)"

@@ -8,23 +8,30 @@ back, so does its record), both ending in the one linear hash chain:
   (logins, decisions, settings), whose callers expect the returned event to be chained.
 - ``audit_event_append`` writes the event unchained (``sequence``, ``prev_hash`` and
   ``hash`` NULL) and takes no chain lock, so concurrent money movements do not queue
-  behind one another for the chain; right after the transaction commits,
-  ``audit_chain_extend`` chains every committed unchained event in id order under the head
-  lock, in a short transaction of its own. A rolled-back transaction leaves no event to
-  chain. A process that dies between the commit and the chaining leaves its events to the
-  next chainer: any later append, or the ``audit.chain_pending`` beat job (every minute).
+  behind one another for the chain. Once the transaction commits, ``audit_chain_extend``
+  chains every committed unchained event in id order under the head lock, in a short
+  transaction of its own: on PostgreSQL (``AUDIT_CHAIN_IN_BACKGROUND``, the default) from
+  a thread of the process that wakes up ``AUDIT_CHAIN_DELAY_SECONDS`` after a commit and
+  chains everything committed meanwhile at once, so a transfer pays for no chaining;
+  otherwise (SQLite, the tests) right after the commit, in the committing thread. A
+  rolled-back transaction leaves no event to chain. A process that dies between the commit
+  and the chaining leaves its events to the next chainer: any later append, or the
+  ``audit.chain_pending`` beat job (every minute).
 
 Secrets never enter a record: keys that look like credentials are redacted before hashing.
 """
 
 import ipaddress
+import logging
+import os
 import re
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
@@ -183,6 +190,7 @@ _EVENT_INSERT = RowInsert(
         "user_agent",
         "request_id",
     ],
+    prepared=True,
 )
 
 
@@ -200,9 +208,9 @@ def audit_event_append(
 
     Takes no lock: for the hot paths (every ledger entry), so that concurrent writers do
     not serialise on the chain head. The returned event has no ``sequence`` or ``hash``
-    yet; ``audit_chain_extend`` gives it both once the transaction has committed (before
-    the outermost ``atomic`` block returns, barring a crash, after which the next chainer
-    or the beat job does it).
+    yet; ``audit_chain_extend`` gives it both once the transaction has committed (see the
+    module docstring for when; barring a crash, after which the next chainer or the beat
+    job does it).
     """
     event = AuditEvent(
         **_event_fields(
@@ -216,21 +224,130 @@ def audit_event_append(
         )
     )
     _EVENT_INSERT.insert([event])
+    audit_event_written(event)
+    return event
+
+
+def audit_event_statement(
+    *,
+    action: str,
+    actor=None,
+    target=None,
+    target_type: str = "",
+    target_id: str = "",
+    changes: dict | None = None,
+    metadata: dict | None = None,
+) -> tuple[AuditEvent, str, list]:
+    """An event as ``audit_event_append`` would write it, and its INSERT, for a caller that
+    sends it together with its own statement (``blockscore.sql.execute_all``, one round
+    trip). It must then call ``audit_event_written(event)`` in the same transaction. The
+    event's ``pk`` stays unset."""
+    event = AuditEvent(
+        **_event_fields(
+            action=action,
+            actor=actor,
+            target=target,
+            target_type=target_type,
+            target_id=target_id,
+            changes=changes,
+            metadata=metadata,
+        )
+    )
+    statement, params = _EVENT_INSERT.statement([event])
+    return event, statement, params
+
+
+def audit_event_written(event: AuditEvent) -> None:
+    """Have ``event``, written unchained in the current transaction, chained once it commits."""
+    if _background_chainer.enabled():
+        transaction.on_commit(_background_chainer.wake)
+        return
     # robust: the caller's transaction has committed by then; a chaining failure must not
     # turn its success into an error (the next chainer picks the event up).
-    event_id = event.pk
+    event_id = event.pk  # None when written by the caller: then every waiting event
 
     def chain_after_commit():
         audit_chain_extend(event_id=event_id)
 
     transaction.on_commit(chain_after_commit, robust=True)
-    return event
+
+
+class BackgroundChainer:
+    """A daemon thread per process that chains committed events shortly after their commit.
+
+    ``wake`` (an on_commit callback: cheap, no I/O) sets an event; the thread waits
+    ``delay`` seconds more, so that the events committed meanwhile by every thread of the
+    process are chained together, then runs ``audit_chain_extend`` on a connection of its
+    own. A wake-up arriving while it chains makes it go round again, so an event committed
+    before any ``wake`` is chained by the round that follows it. If the thread cannot
+    chain (the database is down), the events wait for the next round or the beat job.
+    """
+
+    def __init__(self):
+        self._wakeup = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = None
+
+    @staticmethod
+    def enabled() -> bool:
+        return getattr(settings, "AUDIT_CHAIN_IN_BACKGROUND", True) and connection.vendor == "postgresql"
+
+    def wake(self) -> None:
+        if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+            self._start()
+        self._wakeup.set()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+                return
+            # After a fork the parent's thread does not exist in the child: start our own.
+            self._pid, self._wakeup = os.getpid(), threading.Event()
+            self._thread = threading.Thread(target=self._run, name="audit-chainer", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        """End the thread (after its round in progress) and close its connection."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return
+        self._stopping = True
+        self._wakeup.set()
+        thread.join(timeout)
+        self._thread, self._stopping = None, False
+
+    def _run(self) -> None:
+        delay = float(getattr(settings, "AUDIT_CHAIN_DELAY_SECONDS", 0.2))
+        while True:
+            self._wakeup.wait()
+            if getattr(self, "_stopping", False):
+                connections["default"].close()
+                return
+            if delay > 0:
+                threading.Event().wait(delay)  # gather the commits of the next moments too
+            self._wakeup.clear()
+            try:
+                connections["default"].close_if_unusable_or_obsolete()
+                if not audit_chain_round():
+                    self._wakeup.set()  # another process is chaining: look again after the delay
+            except Exception:  # noqa: BLE001 - the events wait for the next round or the beat job
+                _logger.exception("background audit chaining failed; the events stay pending")
+                connections["default"].close()
+
+
+_logger = logging.getLogger(__name__)
+_background_chainer = BackgroundChainer()
 
 
 # The chainers' advisory lock ("BSAUDIT" as a number). Tried, never waited for; held until
 # the end of the chaining transaction.
 _CHAINER_LOCK = 0x4253415544495400
 _UNCHAINED = "SELECT 1 FROM audit_auditevent WHERE hash IS NULL"
+# Any unchained event, through the partial index of the unchained ones: a plain
+# ``WHERE hash IS NULL LIMIT 1`` may be planned as a scan of the whole table from its
+# oldest (long chained) rows, on every commit.
+_ANY_UNCHAINED = "SELECT 1 FROM (SELECT id FROM audit_auditevent WHERE hash IS NULL ORDER BY id LIMIT 1) AS oldest"
 _PENDING_SQL = "SELECT * FROM audit_auditevent WHERE hash IS NULL ORDER BY id LIMIT %s"
 
 
@@ -264,6 +381,26 @@ def audit_chain_extend(*, event_id: int | None = None, batch_size: int = 500) ->
         event_id = None
 
 
+def audit_chain_round(*, batch_size: int = 500) -> bool:
+    """Chain the events committed so far, in one transaction, without looking again after.
+
+    For the background chainer, which is woken up again by later commits (where
+    ``audit_chain_extend`` would go round for as long as commits keep coming, in ever
+    smaller batches). False when events wait but another chainer holds the lock (that
+    one may have read the pending events before the newest committed): try again later.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_ANY_UNCHAINED)
+        if cursor.fetchone() is None:
+            return True
+    with transaction.atomic():
+        if not _chainer_turn(None):
+            return False  # the lock is taken (or the events were chained meanwhile: one cheap retry)
+        while _chain_batch(batch_size) == batch_size:
+            pass
+    return True
+
+
 def _chainer_needed(event_id: int | None) -> bool:
     """Whether ``event_id`` (or any event) waits to be chained and no chainer is at work.
 
@@ -271,7 +408,7 @@ def _chainer_needed(event_id: int | None) -> bool:
     holds the advisory lock and will look again after releasing it (see
     ``audit_chain_extend``). That is only a hint; ``_chainer_turn`` decides.
     """
-    pending = _UNCHAINED + (" AND id = %s" if event_id is not None else "")
+    pending = _UNCHAINED + " AND id = %s" if event_id is not None else _ANY_UNCHAINED
     params: list = [event_id] if event_id is not None else []
     if connection.vendor == "postgresql":
         pending = (
@@ -294,7 +431,7 @@ def _chainer_turn(event_id: int | None) -> bool:
     One statement: is it unchained, and if so, the chainers' advisory lock (PostgreSQL; on
     SQLite writers are serialised anyway).
     """
-    pending = _UNCHAINED + (" AND id = %s" if event_id is not None else "")
+    pending = _UNCHAINED + " AND id = %s" if event_id is not None else _ANY_UNCHAINED
     params = [event_id] if event_id is not None else []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -330,16 +467,27 @@ def _chain_batch(batch_size: int) -> int:
 
 def _links_write(links: list[tuple[int, int, str, str]]) -> None:
     """One UPDATE giving each (id, sequence, prev_hash, hash) its place in the chain."""
-    # A UNION ALL of SELECTs rather than VALUES: SQLite can name neither VALUES columns
-    # nor (with a leading WITH) count the rows an UPDATE changed.
-    row = "SELECT CAST(%s AS BIGINT) AS id, CAST(%s AS BIGINT) AS sequence, %s AS prev_hash, %s AS hash"
+    ids, sequences, previous, hashes = (list(column) for column in zip(*links, strict=True))
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE audit_auditevent SET sequence = link.sequence, prev_hash = link.prev_hash, hash = link.hash "
-            f"FROM ({' UNION ALL '.join([row] * len(links))}) AS link "
-            "WHERE audit_auditevent.id = link.id AND audit_auditevent.hash IS NULL",
-            [value for link in links for value in link],
-        )
+        if connection.vendor == "postgresql":
+            # Four arrays, whatever the batch size: one short statement to parse and plan.
+            cursor.execute(
+                "UPDATE audit_auditevent SET sequence = link.sequence, prev_hash = link.prev_hash, hash = link.hash "
+                "FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[]) "
+                "AS link (id, sequence, prev_hash, hash) "
+                "WHERE audit_auditevent.id = link.id AND audit_auditevent.hash IS NULL",
+                [ids, sequences, previous, hashes],
+            )
+        else:
+            # A UNION ALL of SELECTs rather than VALUES: SQLite can name neither VALUES
+            # columns nor (with a leading WITH) count the rows an UPDATE changed.
+            row = "SELECT CAST(%s AS BIGINT) AS id, CAST(%s AS BIGINT) AS sequence, %s AS prev_hash, %s AS hash"
+            cursor.execute(
+                "UPDATE audit_auditevent SET sequence = link.sequence, prev_hash = link.prev_hash, hash = link.hash "
+                f"FROM ({' UNION ALL '.join([row] * len(links))}) AS link "
+                "WHERE audit_auditevent.id = link.id AND audit_auditevent.hash IS NULL",
+                [value for link in links for value in link],
+            )
         if cursor.rowcount != len(links):
             raise RuntimeError("an audit event was chained by someone else while the chain head was locked")
 

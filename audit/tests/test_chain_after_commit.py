@@ -2,6 +2,7 @@
 
 import io
 import threading
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -169,3 +170,47 @@ def test_concurrent_appenders_leave_one_linear_verifiable_chain_with_nothing_unc
     assert AuditChainHead.objects.get(pk=1).sequence == total
     assert audit_chain_verify() == (total, None)
     call_command("verify_audit_chain", stdout=open("/dev/null", "w"))
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_background_chainer_chains_committed_events_and_waits_out_another_chainer(settings):
+    """On PostgreSQL the events of committed transactions are chained by a thread of the
+    process shortly after; while another chainer holds the lock it tries again later."""
+    from audit import services
+
+    settings.AUDIT_CHAIN_IN_BACKGROUND = True
+    settings.AUDIT_CHAIN_DELAY_SECONDS = 0.05
+    holder = connections.create_connection("default")  # another chainer, in another session
+
+    def unchained() -> int:
+        return AuditEvent.objects.filter(hash__isnull=True).count()
+
+    def wait_until_chained(seconds: float = 10) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if unchained() == 0:
+                return True
+            time.sleep(0.05)
+        return False
+
+    try:
+        for index in range(5):
+            with transaction.atomic():
+                append(f"background-{index}")
+        assert wait_until_chained(), "the background chainer did not chain the committed events"
+        assert chained_ids() == [f"background-{index}" for index in range(5)]
+
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [services._CHAINER_LOCK])
+        with transaction.atomic():
+            append("while-locked")
+        time.sleep(0.5)  # several rounds of the chainer, each finding the lock taken
+        assert unchained() == 1
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [services._CHAINER_LOCK])
+        assert wait_until_chained(), "the event waiting for the lock was never chained"
+        assert audit_chain_verify() == (6, None)
+    finally:
+        services._background_chainer.stop()
+        holder.close()

@@ -14,3 +14,6 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Test transactions are invisible to other threads' connections: the nightly rescoring
 # runs its batches in the calling thread (a transactional test covers the threads).
 NIGHTLY_RESCORE_WORKERS = 1
+# Audit events are chained by the committing thread right after its commit, so a test
+# sees them chained when its call returns (audit/tests covers the background chainer).
+AUDIT_CHAIN_IN_BACKGROUND = False
