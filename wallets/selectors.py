@@ -141,15 +141,21 @@ def statement(wallet: LedgerAccount, *, start, end) -> dict:
 
 
 def transfer_summary(entry) -> dict:
-    """The sender's view of a transfer entry (for the API answer)."""
-    postings = list(entry.postings.select_related("account"))
-    out = next(p for p in postings if p.amount_minor < 0)
-    into = next(p for p in postings if p.amount_minor > 0)
-    currency = out.account.currency
+    """The sender's view of a transfer entry (for the API answer).
+
+    A freshly posted entry carries its postings and accounts (``entry.posted``, set by
+    ``entry_post``); those of an entry found again (a replayed transfer) are read.
+    """
+    posted = getattr(entry, "posted", None)
+    if posted is None:
+        posted = [(posting, posting.account) for posting in entry.postings.select_related("account")]
+    out, source = next((p, account) for p, account in posted if p.amount_minor < 0)
+    into, destination = next((p, account) for p, account in posted if p.amount_minor > 0)
+    currency = source.currency
     return {
         "entry": entry,
-        "source": out.account,
-        "destination": into.account,
+        "source": source,
+        "destination": destination,
         "amount": money.format_amount(into.amount, currency),
         "balance_after": money.format_amount(out.balance_after, currency),
     }

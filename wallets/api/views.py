@@ -207,4 +207,4 @@ class TransfersView(APIView):
         data = s.TransferInput(data=request.data)
         data.is_valid(raise_exception=True)
         entry = services.transfer_create(sender=request.user, **data.validated_data)
-        return Response(s.TransferOutput(selectors.transfer_summary(entry)).data, status=status.HTTP_201_CREATED)
+        return Response(s.transfer_output(selectors.transfer_summary(entry)), status=status.HTTP_201_CREATED)

@@ -157,13 +157,13 @@ class JournalEntry(models.Model):
         WRITE_OFF = "write_off", "Write-off"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(max_length=24, choices=Kind.choices, db_index=True)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
     memo = models.CharField(max_length=280, blank=True)
     initiator = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     idempotency_key = models.CharField(
-        max_length=255, null=True, blank=True, unique=True, help_text="Namespaced by the caller; one entry per key."
+        max_length=255, null=True, blank=True, help_text="Namespaced by the caller; one entry per key."
     )
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
     metadata = models.JSONField(default=dict, blank=True)
@@ -172,6 +172,9 @@ class JournalEntry(models.Model):
     class Meta:
         ordering = ["-posted_at", "-id"]
         verbose_name_plural = "journal entries"
+        # Every posting writes an entry: plain btrees only (no pattern-matching copies).
+        indexes = [models.Index(fields=["kind"], name="wallets_entry_kind")]
+        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="wallets_entry_idempotency_key_unique")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.public_id}"
@@ -179,7 +182,8 @@ class JournalEntry(models.Model):
 
 class Posting(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
-    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings")
+    # Indexed by (account, posted_at, id) below, which serves every lookup by account.
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings", db_index=False)
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     amount_minor = models.BigIntegerField(help_text="The change to the account's balance, in minor units (signed).")
     balance_after_minor = models.BigIntegerField(help_text="The account's balance right after this posting.")

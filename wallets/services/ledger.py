@@ -30,8 +30,8 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from audit.services import audit_event_append
-from blockscore import money
+from audit.services import audit_event_append, audit_event_statement, audit_event_written
+from blockscore import money, sql
 from blockscore.sql import RowInsert
 from wallets import exceptions, hooks
 from wallets.models import JournalEntry, LedgerAccount, Posting
@@ -175,8 +175,27 @@ def entry_post(
             deltas=deltas,
             transfer_day=timezone.localdate(now) if kind == JournalEntry.Kind.TRANSFER else None,
         )
+        event_fields = {
+            "action": "ledger.entry_posted",
+            "actor": initiator,
+            "target": entry,
+            "metadata": {
+                "kind": kind,
+                "postings": [
+                    {
+                        "account": accounts[line.account.pk].number,
+                        "amount": money.format_amount(line.amount, line.account.currency),
+                        "currency": line.account.currency,
+                    }
+                    for line in lines
+                ],
+                **({"reverses": str(reverses.public_id)} if reverses else {}),
+            },
+        }
         if reverses is None and connection.vendor == "postgresql":
-            _entry_write_at_once(entry, postings, balances)
+            event, *event_insert = audit_event_statement(**event_fields)
+            _entry_write_at_once(entry, postings, balances, event_insert)
+            audit_event_written(event)
         else:
             if reverses is None:
                 _ENTRY_INSERT.insert([entry])
@@ -190,28 +209,14 @@ def entry_post(
                     raise
             for posting in postings:
                 posting.entry = entry  # now with its id
-            _POSTING_INSERT.insert(postings, returning_pk=False)
+            _POSTING_INSERT.insert(postings)
             with connection.cursor() as cursor:
                 cursor.execute(*balances)
-
-        audit_event_append(
-            action="ledger.entry_posted",
-            actor=initiator,
-            target=entry,
-            metadata={
-                "kind": kind,
-                "postings": [
-                    {
-                        "account": accounts[line.account.pk].number,
-                        "amount": money.format_amount(line.amount, line.account.currency),
-                        "currency": line.account.currency,
-                    }
-                    for line in lines
-                ],
-                **({"reverses": str(reverses.public_id)} if reverses else {}),
-            },
-        )
+            audit_event_append(**event_fields)
         hooks.entry_posted(entry)  # e.g. transaction monitoring, queued for after the commit
+    # The postings as written, and their (locked, updated) accounts, so that showing the
+    # result of a posting costs no query (wallets.selectors.transfer_summary).
+    entry.posted = [(posting, accounts[posting.account_id]) for posting in postings]
     return entry
 
 
@@ -241,35 +246,52 @@ def _balances_update(
     return f"UPDATE wallets_ledgeraccount SET {', '.join(assignments)} WHERE id IN ({ids})", params
 
 
-_POSTING_VALUES = ["account", "currency", "amount_minor", "balance_after_minor", "posted_at"]
+_POSTING_FIELDS = [
+    Posting._meta.get_field(name)
+    for name in ["account", "currency", "amount_minor", "balance_after_minor", "posted_at"]
+]
+_POSTING_PLAIN = [sql.passes_through(field) for field in _POSTING_FIELDS]
 
 
-def _entry_write_at_once(entry: JournalEntry, postings: list[Posting], balances: tuple[str, list]) -> None:
-    """PostgreSQL: the entry, its postings and the balances in one statement (data-modifying CTEs).
+def _entry_write_at_once(
+    entry: JournalEntry, postings: list[Posting], balances: tuple[str, list], event_insert: tuple[str, list]
+) -> None:
+    """PostgreSQL: the audit event, then the entry, its postings and the balances in one
+    statement (data-modifying CTEs), in one round trip.
 
-    One round trip instead of three. The postings take the entry's new id in SQL; every
-    constraint and trigger applies as to separate statements (the foreign keys at the
-    end of the statement, the balance check at commit).
+    Both as prepared statements (one per number of postings and of accounts: a handful of
+    shapes). The postings take the entry's new id in SQL; every constraint and trigger
+    applies as to separate statements (the foreign keys at the end of the statement, the
+    balance check at commit).
     """
     entry_sql, params = _ENTRY_INSERT.statement([entry], returning_pk=True)
-    fields = [Posting._meta.get_field(name) for name in _POSTING_VALUES]
     for posting in postings:
-        params += [field.get_db_prep_save(getattr(posting, field.attname), connection) for field in fields]
-    rows = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(postings))
+        params += sql.db_values(_POSTING_FIELDS, _POSTING_PLAIN, posting, connection)
+    fields = _POSTING_FIELDS
+    # Straight into the INSERT (not a VALUES list joined to the entry): each parameter
+    # then has the type of its column, as a prepared statement needs.
+    rows = ", ".join(["((SELECT id FROM entry), " + ", ".join(["%s"] * len(fields)) + ")"] * len(postings))
     columns = ", ".join(field.column for field in fields)
     balances_sql, balances_params = balances
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH entry AS ({entry_sql}), "
-            f"postings AS (INSERT INTO wallets_posting (entry_id, {columns}) "
-            f"SELECT entry.id, p.* FROM entry, (VALUES {rows}) AS p ({columns})), "
-            f"balances AS ({balances_sql}) "
-            "SELECT id FROM entry",
-            params + balances_params,
+        sql.execute_all(
+            cursor,
+            [
+                event_insert,
+                (
+                    f"WITH entry AS ({entry_sql}), "
+                    f"postings AS (INSERT INTO wallets_posting (entry_id, {columns}) VALUES {rows} RETURNING id), "
+                    f"balances AS ({balances_sql}) "
+                    "SELECT (SELECT id FROM entry), postings.id FROM postings ORDER BY postings.id",
+                    params + balances_params,
+                ),
+            ],
         )
-        entry.pk = cursor.fetchone()[0]
+        written = cursor.fetchall()  # the postings' ids, in the order of their rows
+    entry.pk = written[0][0]
     entry._state.adding, entry._state.db = False, connection.alias
-    for posting in postings:
+    for posting, (_entry_id, posting_id) in zip(postings, written, strict=True):
+        posting.pk = posting_id
         posting.entry = entry
         posting._state.adding, posting._state.db = False, connection.alias
 

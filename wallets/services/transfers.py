@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from blockscore import money
+from blockscore import money, sql
 from wallets import checks, exceptions
 from wallets.models import JournalEntry, LedgerAccount
 from wallets.services.accounts import wallet_open
@@ -51,7 +51,8 @@ def _wallets_lock(*, sender, currency: str, named: str, value) -> tuple[LedgerAc
     columns = ", ".join(f"a.{name}" for name in _WALLET_FIELDS)
     lock = " FOR UPDATE OF a" if connection.features.has_select_for_update_of else ""
     with connection.cursor() as cursor:
-        cursor.execute(
+        sql.execute(
+            cursor,
             f"SELECT {columns}, u.public_id, u.is_active FROM wallets_ledgeraccount a "
             "INNER JOIN accounts_user u ON u.id = a.owner_id "
             f"WHERE a.kind = %s AND ((a.owner_id = %s AND a.currency = %s) OR a.{named} = %s) ORDER BY a.id{lock}",

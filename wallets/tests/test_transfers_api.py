@@ -39,6 +39,19 @@ class TestTransferEndpoint:
         )
         assert balance(LedgerAccount.objects.get(owner=other_user)) == Decimal("12.50")
 
+    def test_the_answer_is_what_the_documented_serializer_gives(self, user, other_user):
+        from wallets import selectors
+        from wallets.api.serializers import TransferOutput
+
+        funded_wallet("100.00", owner=user)
+        response = send(
+            client_for(user), {"currency": "USD", "amount": "3.25", "to_email": other_user.email, "memo": "lunch"}
+        )
+
+        assert response.status_code == 201, response.content
+        entry = JournalEntry.objects.get(public_id=response.json()["id"])
+        assert response.json() == TransferOutput(selectors.transfer_summary(entry)).data
+
     def test_the_idempotency_key_is_required(self, user, other_user):
         funded_wallet("100.00", owner=user)
 
