@@ -2,17 +2,19 @@
 
 On top of simplejwt's signature/expiry checks (HS256 only, so ``alg: none`` and
 forged tokens fail), a token is refused when its ``jti`` was revoked at logout or
-its ``tv`` is older than the user's ``token_version``.
+its ``tv`` is older than the user's ``token_version``. The user and the revocation are
+read in one query: every authenticated request pays for it.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
+import uuid
+
+from django.db import connection
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from accounts import tokens
-from accounts.models import User
-from blockscore import auditing, ratelimit, request_context
+from accounts.models import RevokedAccessToken, User
+from blockscore import auditing, ratelimit, request_context, sql
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -27,20 +29,43 @@ class JWTAuthentication(authentication.JWTAuthentication):
                 auditing.record_security_event(event_type="invalid_token", details={"path": request.path})
             raise
 
-    def get_validated_token(self, raw_token):
-        token = super().get_validated_token(raw_token)
-        if tokens.is_access_revoked(token.get("jti", "")):
-            raise InvalidToken("Token has been revoked.")
-        return token
-
     def get_user(self, validated_token):
         try:
-            user = User.objects.get(public_id=validated_token["sub"])
-        except (User.DoesNotExist, KeyError, ValueError, DjangoValidationError) as exc:
+            public_id = uuid.UUID(str(validated_token["sub"]))
+        except (KeyError, ValueError) as exc:
             raise InvalidToken("User not found.") from exc
+        user, revoked = _token_user(str(validated_token.get("jti", "")), public_id)
+        if user is None:
+            raise InvalidToken("User not found.")
+        if revoked:
+            raise InvalidToken("Token has been revoked.")
         if not user.is_active or validated_token.get("tv") != user.token_version:
             raise InvalidToken("Token is no longer valid.")
         return user
+
+
+_USER_FIELDS = User._meta.concrete_fields
+# The token's user, and whether the token was revoked (tokens.revoke_access), in one query.
+_USER_SQL = (
+    f"SELECT {', '.join('u.' + connection.ops.quote_name(field.column) for field in _USER_FIELDS)}, "
+    f"EXISTS (SELECT 1 FROM {RevokedAccessToken._meta.db_table} r WHERE r.jti = %s) AS token_revoked "
+    f"FROM {User._meta.db_table} u WHERE u.public_id = %s"
+)
+
+
+def _token_user(jti: str, public_id: uuid.UUID) -> tuple[User | None, bool]:
+    """The user and whether the token is revoked; on PostgreSQL a prepared statement whose
+    row is the model's columns as they are (elsewhere ``raw()``, which converts them)."""
+    if not sql.prepared_enabled(connection):
+        db_id = User._meta.get_field("public_id").get_db_prep_value(public_id, connection)
+        found = list(User.objects.raw(_USER_SQL, [jti, db_id]))
+        return (found[0], bool(found[0].token_revoked)) if found else (None, False)
+    with connection.cursor() as cursor:
+        sql.execute(cursor, _USER_SQL, [jti, public_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None, False
+    return User.from_db(connection.alias, [field.attname for field in _USER_FIELDS], row[:-1]), bool(row[-1])
 
 
 class JWTAuthenticationScheme(OpenApiAuthenticationExtension):

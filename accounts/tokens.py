@@ -85,10 +85,6 @@ def revoke_access(token: AccessToken) -> None:
     RevokedAccessToken.objects.get_or_create(jti=token["jti"], defaults={"expires_at": expires_at})
 
 
-def is_access_revoked(jti: str) -> bool:
-    return RevokedAccessToken.objects.filter(jti=jti).exists()
-
-
 def blacklist_all(user: User) -> int:
     """Blacklist every outstanding refresh token of the user (all sessions)."""
     outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)

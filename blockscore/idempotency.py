@@ -128,6 +128,7 @@ from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
 from rest_framework.response import Response
 
+from blockscore import sql
 from blockscore.exceptions import DomainError, TooManyRequests
 from blockscore.models import IdempotencyRecord
 from blockscore.sql import RowInsert
@@ -238,8 +239,10 @@ class IdempotentCall:
                 expires_at=now + ttl,
             )
             try:
-                with _bounded_lock_wait(self.using):
-                    inserted = _RECORD_INSERT.insert_or_skip(record, conflict=("user_id", "key"), using=self.using)
+                with _bounded_lock_wait(self.using) as prefix:
+                    inserted = _RECORD_INSERT.insert_or_skip(
+                        record, conflict=("user_id", "key"), using=self.using, prefix=prefix
+                    )
             except OperationalError as exc:
                 if _sqlstate(exc) == _LOCK_NOT_AVAILABLE:
                     raise IdempotencyRequestInProgress()
@@ -281,7 +284,8 @@ class IdempotentCall:
         connection = connections[self.using]
         fields = [IdempotencyRecord._meta.get_field(name) for name in _STORED_FIELDS]
         with connection.cursor() as cursor:
-            cursor.execute(
+            sql.execute(
+                cursor,
                 _STORE_SQL,
                 [field.get_db_prep_save(getattr(record, field.attname), connection) for field in fields] + [record.pk],
             )
@@ -310,6 +314,7 @@ _RECORD_INSERT = RowInsert(
         "completed_at",
         "expires_at",
     ],
+    prepared=True,
 )
 
 
@@ -407,28 +412,40 @@ def _rendered(view, request, response: HttpResponseBase) -> HttpResponseBase:
 
 
 @contextmanager
-def _bounded_lock_wait(using: str) -> Iterator[None]:
+def _bounded_lock_wait(using: str) -> Iterator[str]:
     """PostgreSQL: wait at most IDEMPOTENCY_LOCK_WAIT_SECONDS for the enclosed statement's locks.
 
-    ``set_config(..., is_local => true)`` lasts until the end of the transaction, so the
-    previous value is put back afterwards: the business effect that follows keeps the
-    server's lock wait. (On an error the enclosing savepoint's rollback restores it.)
+    Gives the statement to send before the enclosed one, in the same round trip:
+    ``SET LOCAL lock_timeout``, which would last until the end of the transaction, so
+    the server's lock wait is put back afterwards, with the statement that follows (``TO
+    DEFAULT``: the value of the configuration, the role or the connection's options), and
+    the business effect keeps it. On an error the transaction is rolled back, which
+    restores it too.
     """
     connection = connections[using]
     if connection.vendor != "postgresql":
-        yield
+        yield ""
         return
     seconds = getattr(settings, "IDEMPOTENCY_LOCK_WAIT_SECONDS", DEFAULT_LOCK_WAIT_SECONDS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "WITH previous AS MATERIALIZED (SELECT current_setting('lock_timeout') AS value) "
-            "SELECT value, set_config('lock_timeout', %s, true) FROM previous",
-            [f"{max(1, int(seconds * 1000))}ms"],
-        )
-        previous = cursor.fetchone()[0]
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    yield f"SET LOCAL lock_timeout = '{max(1, int(seconds * 1000))}ms'; "
+    # Sent with the next statement (the view's savepoint), not in a round trip of its own.
+    connection.execute_wrappers.append(_OneShotPrefix(connection, "SET LOCAL lock_timeout TO DEFAULT; "))
+
+
+class _OneShotPrefix:
+    """An execute wrapper that sends ``prefix`` (statements without parameters) in the same
+    round trip as the next statement run on ``connection``, then removes itself."""
+
+    def __init__(self, connection, prefix: str):
+        self.connection = connection
+        self.prefix = prefix
+
+    def __call__(self, execute, sql, params, many, context):
+        self.connection.execute_wrappers.remove(self)
+        if many:  # not for executemany: a statement of its own first
+            execute(self.prefix, None, False, context)
+            return execute(sql, params, many, context)
+        return execute(self.prefix + sql, params, many, context)
 
 
 def _sqlstate(exc: Exception) -> str | None:

@@ -1,3 +1,5 @@
+import copy
+
 from rest_framework import serializers
 
 
@@ -21,7 +23,21 @@ class StrictFieldsMixin:
 
 
 class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
-    pass
+    def get_fields(self):
+        """The declared fields, each copied for this serializer.
+
+        DRF deep-copies them, which rebuilds every field from its arguments on every
+        request and costs more than the validation itself. A shallow copy is enough for
+        a plain field (binding sets the copy's own name and parent; what it shares with
+        the declared field, its validators and messages, is only read). Fields that
+        hold other fields (a nested serializer, a list's child) are deep-copied as DRF does.
+        """
+        return {
+            name: copy.deepcopy(field)
+            if isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") or hasattr(field, "fields")
+            else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
 
 
 class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
