@@ -6,13 +6,14 @@ dropped again at the end unless --keep) it:
 1. migrates, then opens and funds USD wallets for --customers customers (bank deposits
    posted through the ledger);
 2. service: --clients threads call ``wallets.services.transfer_create`` between random
-   wallets for --seconds (after a short warm-up), in this process or, with --processes,
-   spread over several;
+   wallets for --seconds (after a short warm-up), spread over --processes forked
+   processes (2; 1 runs them in this process);
 3. HTTP: starts gunicorn (scripts/gunicorn.conf.py, gthread, Redis cache) on the same
-   database, and --clients threads with keep-alive ``requests`` sessions POST
+   database, and --clients threads with keep-alive ``http.client`` connections POST
    /api/v1/transfers with a fresh Idempotency-Key each; gunicorn is stopped afterwards;
-4. after each phase: ``verify_ledger``, the sum of customer balances (must not move) and
-   acknowledged transfers against posted entries;
+4. after each phase: ``verify_ledger``, the sum of customer balances (must not move),
+   acknowledged transfers against posted entries, and the audit chain (events left
+   unchained by the load processes are chained, as the beat job would, then verified);
 5. pgbench: ``pgbench -i -s 1`` into <database>_pgbench, then ``pgbench -b tpcb-like`` with
    the same client count and duration, and the ratios against the targets (API >= 15 %,
    service >= 40 % of pgbench's TPS).
@@ -31,6 +32,7 @@ check fails: read the output).
 
 import argparse
 import collections
+import http.client
 import json
 import os
 import random
@@ -69,11 +71,12 @@ def parse_args():
     parser.add_argument(
         "--processes",
         type=int,
-        default=1,
-        help="service phase: spread the client threads over this many processes (default 1: threads only)",
+        default=2,
+        help="service phase: spread the client threads over this many processes (default 2, one per CPU "
+        "here, as an application server would; 1: threads of one interpreter only)",
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
+    parser.add_argument("--threads", type=int, default=3, help="gunicorn threads per worker (default 3)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--skip", action="append", default=[], choices=["service", "http", "pgbench"])
     parser.add_argument("--pgbench", default=None, help="pgbench binary (default: PATH, then PostgreSQL 15's)")
@@ -434,6 +437,19 @@ def transfer_count() -> int:
     return JournalEntry.objects.filter(kind=JournalEntry.Kind.TRANSFER).count()
 
 
+def audit_check() -> tuple[int, int, str]:
+    """Events still unchained (the load processes' chainer threads end with them), then
+    chain them as the beat job would and verify the whole chain."""
+    from audit.models import AuditEvent
+    from audit.services import audit_chain_extend, audit_chain_verify
+
+    time.sleep(0.5)  # the chainer threads of processes still running (gunicorn's) catch up
+    waiting = AuditEvent.objects.filter(hash__isnull=True).count()
+    audit_chain_extend()
+    chained, broken = audit_chain_verify()
+    return waiting, chained, str(broken) if broken else ""
+
+
 def books_check(label: str, expected_total: int, transfers_before: int, acknowledged: int) -> list[str]:
     """Print the checks after a phase; return what failed (empty when the books hold)."""
     from io import StringIO
@@ -453,7 +469,14 @@ def books_check(label: str, expected_total: int, transfers_before: int, acknowle
     print(f"  sum of customer balances: {Decimal(total).scaleb(-2)} USD, {change}")
     same = "as acknowledged" if posted == acknowledged else f"MISMATCH: {acknowledged} acknowledged"
     print(f"  transfer entries posted in the phase: {posted} ({same})")
+    waiting, chained, broken = audit_check()
+    print(
+        f"  audit chain: {waiting} ledger event(s) still waiting after the phase (chained now, as the beat job "
+        f"would); {chained} event(s) verified" + (f"; BROKEN: {broken}" if broken else "")
+    )
     failed = []
+    if broken:
+        failed.append(f"the audit chain is broken after {label}: {broken}")
     if verdict.startswith("FAILED"):
         failed.append(f"verify_ledger failed after {label}")
     if total != expected_total:
@@ -695,23 +718,36 @@ class Gunicorn:
         return note or "stopped cleanly (no processes left in its group)"
 
 
+RECONNECT_EVERY = 50  # requests per keep-alive connection
+
+
 def http_phase(server: Gunicorn, tokens, numbers, monitors=()) -> tuple[float, Results]:
+    """Each client a keep-alive ``http.client`` connection (as light on the CPU as Python
+    gets: the load generator shares the machine with what it measures), opened afresh
+    every RECONNECT_EVERY requests. Each gunicorn worker serves the connections it
+    accepted, so a handful of connections kept for the whole run can land unevenly (say
+    five on one worker of three) and leave one worker's interpreter the bottleneck, which
+    made runs differ by half; clients behind a load balancer come and go."""
     max_units = int(Decimal(ARGS.max_amount).scaleb(2))
-    endpoint = f"{server.url}/api/v1/transfers"
+    host, port = "127.0.0.1", server.port
 
     def worker(index, window_start, deadline, results):
         rng = random.Random(ARGS.seed * 2000 + index)
-        session = requests.Session()
+        conn = http.client.HTTPConnection(host, port, timeout=60)
+        sent = 0
         try:
             while True:
                 started = time.perf_counter()
                 if started >= deadline:
                     return
+                sent += 1
+                if sent % RECONNECT_EVERY == 0:
+                    conn.close()  # http.client connects again on the next request
                 sender, recipient = rng.sample(range(len(tokens)), 2)
                 units = rng.randint(1, max_units)
                 body = json.dumps(
                     {"currency": "USD", "amount": f"{units // 100}.{units % 100:02d}", "to_account": numbers[recipient]}
-                )
+                ).encode()
                 headers = {
                     "Authorization": f"Bearer {tokens[sender]}",
                     "Idempotency-Key": str(uuid.uuid4()),
@@ -719,18 +755,21 @@ def http_phase(server: Gunicorn, tokens, numbers, monitors=()) -> tuple[float, R
                 }
                 example = ""
                 try:
-                    response = session.post(endpoint, data=body, headers=headers, timeout=60)
-                    status = response.status_code
+                    conn.request("POST", "/api/v1/transfers", body=body, headers=headers)
+                    response = conn.getresponse()
+                    content = response.read()
+                    status = response.status
                     ok = status == 201
                     outcome = str(status)
                     if not ok:
                         try:
-                            outcome = f"{status} {response.json().get('code', '')}".strip()
+                            outcome = f"{status} {json.loads(content).get('code', '')}".strip()
                         except ValueError:
-                            example = response.text
+                            example = content.decode(errors="replace")
                         if status >= 500:
-                            example = response.text
-                except requests.RequestException as exc:
+                            example = content.decode(errors="replace")
+                except (OSError, http.client.HTTPException) as exc:
+                    conn.close()  # reconnects on the next request
                     ok, outcome, example = False, f"error:{type(exc).__name__}", str(exc)
                 finished = time.perf_counter()
                 results.add(
@@ -741,7 +780,7 @@ def http_phase(server: Gunicorn, tokens, numbers, monitors=()) -> tuple[float, R
                     example=example,
                 )
         finally:
-            session.close()
+            conn.close()
 
     results, seconds = run_clients(worker, ARGS.clients, ARGS.warmup, ARGS.seconds, monitors)
     return seconds, results
@@ -860,7 +899,7 @@ def run() -> None:
         server = STATE["server"] = Gunicorn(ARGS.workers, ARGS.threads)
         server.start()
         print(
-            f"\nhttp: {ARGS.clients} clients (requests.Session, keep-alive) -> POST /api/v1/transfers on gunicorn "
+            f"\nhttp: {ARGS.clients} clients (http.client, keep-alive) -> POST /api/v1/transfers on gunicorn "
             f"{ARGS.workers} workers x {ARGS.threads} threads (gthread), Redis cache  [{load()}]"
         )
         before = transfer_count()
