@@ -181,7 +181,10 @@ class JournalEntry(models.Model):
 
 
 class Posting(models.Model):
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
+    # No foreign key constraint: on PostgreSQL the commit-time trigger refuses a posting
+    # whose entry does not exist (entries are never deleted), without the row lock a
+    # foreign key takes on the entry for every posting (migration 0018).
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings", db_constraint=False)
     # Indexed by (account, posted_at, id) below, which serves every lookup by account.
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings", db_index=False)
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)

@@ -40,6 +40,19 @@ class TestDatabaseGuards:
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
+    def test_a_posting_of_an_entry_that_does_not_exist_is_refused_at_commit(self):
+        wallet = funded_wallet("10.00")
+        missing = (JournalEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+
+        with pytest.raises(IntegrityError, match="does not exist"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO wallets_posting (entry_id, account_id, currency, amount_minor, balance_after_minor,"
+                    " posted_at) VALUES (%s, %s, 'USD', 100, 1100, now()), (%s, %s, 'USD', -100, 1000, now())",
+                    [missing, wallet.pk, missing, wallet.pk],
+                )
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
     def test_postings_and_entries_cannot_be_updated_or_deleted(self):
         funded_wallet("10.00")
         posting = Posting.objects.first()
