@@ -6,12 +6,14 @@ its ``tv`` is older than the user's ``token_version``. The user and the revocati
 read in one query: every authenticated request pays for it.
 """
 
+import threading
 import uuid
 
 from django.db import connection
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework_simplejwt import authentication
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from accounts.models import RevokedAccessToken, User
 from blockscore import auditing, ratelimit, request_context, sql
@@ -29,6 +31,31 @@ class JWTAuthentication(authentication.JWTAuthentication):
                 auditing.record_security_event(event_type="invalid_token", details={"path": request.path})
             raise
 
+    def get_validated_token(self, raw_token):
+        """simplejwt's validation, remembered per exact token for the rest of its life.
+
+        Checking a signature (and PyJWT's pure-Python checks of the encoding) costs more
+        than the rest of authenticating; for one token string the outcome cannot change
+        while the signing key does not (a new key means a restart), so a token seen valid
+        is only checked again for expiry. Revocation and the user's state are looked up
+        on every request (``get_user``); refused tokens are never remembered.
+        """
+        key = bytes(raw_token)
+        token = _validated.get(key)
+        if token is not None:
+            try:
+                token.check_exp(current_time=aware_utcnow())
+                return token
+            except TokenError:
+                with _validated_lock:
+                    _validated.pop(key, None)  # expired: validated again below, which refuses it
+        token = super().get_validated_token(raw_token)
+        with _validated_lock:
+            if len(_validated) >= _VALIDATED_MAX:
+                _validated.pop(next(iter(_validated)), None)  # the oldest remembered
+            _validated[key] = token
+        return token
+
     def get_user(self, validated_token):
         try:
             public_id = uuid.UUID(str(validated_token["sub"]))
@@ -43,6 +70,11 @@ class JWTAuthentication(authentication.JWTAuthentication):
             raise InvalidToken("Token is no longer valid.")
         return user
 
+
+# Tokens seen valid (raw token -> validated token), oldest first; bounded.
+_VALIDATED_MAX = 10_000
+_validated: dict[bytes, object] = {}
+_validated_lock = threading.Lock()
 
 _USER_FIELDS = User._meta.concrete_fields
 # The token's user, and whether the token was revoked (tokens.revoke_access), in one query.
