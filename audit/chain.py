@@ -67,10 +67,11 @@ _NOT_NATIVE = object()
 def _native(value):
     """A copy of ``value`` when it is plain JSON that every database gives back unchanged
     (dicts with str keys, lists, str without NUL, int, bool, None, finite floats below
-    the exponent range); ``_NOT_NATIVE`` otherwise. The common case of ``normalise``."""
+    the exponent range), str subclasses (e.g. TextChoices members) turned into plain str
+    as JSON turns them; ``_NOT_NATIVE`` otherwise. The common case of ``normalise``."""
     kind = type(value)
-    if kind is str:
-        return value if "\x00" not in value else _NOT_NATIVE
+    if isinstance(value, str):  # str subclasses too (TextChoices members): as plain str
+        return str.__str__(value) if "\x00" not in value else _NOT_NATIVE
     if kind is int or kind is bool or value is None:
         return value
     if kind is float:
@@ -78,12 +79,12 @@ def _native(value):
     if kind is dict:
         copied = {}
         for key, item in value.items():
-            if type(key) is not str or "\x00" in key:
+            if not isinstance(key, str) or "\x00" in key:
                 return _NOT_NATIVE
             item = _native(item)
             if item is _NOT_NATIVE:
                 return _NOT_NATIVE
-            copied[key] = item
+            copied[str.__str__(key)] = item
         return copied
     if kind is list:
         copied = []

@@ -3,12 +3,25 @@
 import json
 import math
 
+from django.db import models
 from hypothesis import given
 from hypothesis import strategies as st
 
 from audit import chain
 
-leaves = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text()
+
+class Kind(models.TextChoices):
+    TRANSFER = "transfer", "Transfer"
+
+
+leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+    | st.just(Kind.TRANSFER)
+)
 values = st.recursive(
     leaves,
     lambda children: (
@@ -53,3 +66,4 @@ def test_the_cases_the_shortcut_hands_on():
     }
     plain = {"postings": [{"account": "123", "amount": "-1.00"}], "n": 3}
     assert chain.normalise(plain) == plain and chain.normalise(plain) is not plain
+    assert type(chain.normalise({"kind": Kind.TRANSFER})["kind"]) is str
