@@ -647,6 +647,22 @@ def service_phase(users, numbers, monitors=()) -> tuple[float, Results]:
     return seconds, results
 
 
+def server_ready(dbname: str, *, analyze: bool = False) -> None:
+    """Before a phase: statistics for the fresh tables (a live database has them), and a
+    CHECKPOINT, so that no phase pays for one that a previous phase started (after a
+    checkpoint the first change to every page writes the whole page to the WAL)."""
+    conn = pg_connect(dbname)
+    try:
+        with conn.cursor() as cur:
+            if analyze:
+                cur.execute("VACUUM ANALYZE")
+            cur.execute("CHECKPOINT")
+    except psycopg2.Error as exc:  # not a superuser: measure anyway, and say so
+        print(f"  (could not VACUUM ANALYZE / CHECKPOINT before the phase: {exc.pgerror or exc})")
+    finally:
+        conn.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -796,6 +812,7 @@ def pgbench_phase(binary: str) -> float | None:
     if init.returncode:
         print(f"  pgbench -i failed:\n{init.stderr[-2000:]}")
         return None
+    server_ready(PGBENCH_DB)  # pgbench -i has vacuumed and analyzed its tables
     options = ["-b", "tpcb-like", "-c", str(ARGS.clients), "-j", str(min(2, ARGS.clients))]
     options += ["-T", str(max(1, round(ARGS.seconds))), PGBENCH_DB]
     command = [binary, *common, *options]
@@ -877,12 +894,14 @@ def run() -> None:
     print(f"  {len(users)} customers with funded USD wallets in {time.perf_counter() - started:.1f} s")
     total = customer_total_minor()
     print(f"  sum of customer balances: {Decimal(total).scaleb(-2)} USD")
+    server_ready(DB_NAME, analyze=True)
 
     figures, failures = {}, []
     if "service" not in ARGS.skip:
         where = f"in {ARGS.processes} processes" if ARGS.processes > 1 else "in this process"
         print(f"\nservice: {ARGS.clients} threads ({where}) calling wallets.services.transfer_create  [{load()}]")
         before = transfer_count()
+        server_ready(DB_NAME)
         sampler, meter = ActivitySampler(DB_NAME), CpuMeter()
         seconds, results = service_phase(users, numbers, (sampler, meter))
         figures["service"] = print_phase("service", results, seconds)
@@ -903,6 +922,7 @@ def run() -> None:
             f"{ARGS.workers} workers x {ARGS.threads} threads (gthread), Redis cache  [{load()}]"
         )
         before = transfer_count()
+        server_ready(DB_NAME)
         sampler, meter = ActivitySampler(DB_NAME), CpuMeter({"gunicorn": [server.proc.pid]})
         seconds, results = http_phase(server, access, numbers, (sampler, meter))
         print(f"  gunicorn: {server.stop()}")
