@@ -58,7 +58,9 @@ The record is written **in the same database transaction as the business effect*
       UPDATE record: completed, status, body, headers
     COMMIT                                 -- the effect and its record, or neither
 
-So a response is stored if and only if its effect committed: a crash at any point
+(A view whose refusals all come before its first write, a transfer, runs without the
+savepoint: ``@idempotent_post(savepoint=False)``.) So a response is stored if and only if
+its effect committed: a crash at any point
 leaves either both or neither, and there is no "claimed but never finished" state for
 anyone else to see (``in_progress`` is visible only inside the claiming transaction; a
 committed ``in_progress`` row, which this module never leaves behind, would answer 409).
@@ -112,6 +114,7 @@ Settings (read with defaults): ``IDEMPOTENCY_TTL_SECONDS`` (86400),
 ``IDEMPOTENCY_LOCK_WAIT_SECONDS`` (5).
 """
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -319,12 +322,17 @@ _RECORD_INSERT = RowInsert(
 
 
 @contextmanager
-def idempotent(request, *, user, key: str, view) -> Iterator[IdempotentCall]:
+def idempotent(request, *, user, key: str, view, savepoint: bool = True) -> Iterator[IdempotentCall]:
     """Run the block at most once for (user, key); see the module docstring.
 
     The block runs only when ``call.replayed`` is false, sets ``call.response`` or
     raises. After the block, ``call.response`` is the answer: the replay, the stored
     response, or the stored refusal of a ``DomainError`` (which is not re-raised).
+
+    ``savepoint=False`` runs the block without the savepoint that undoes its writes when
+    it raises a ``DomainError``: only for a block whose every refusal comes before its
+    first write (or that undoes its own, in an ``atomic`` block of its own), such as a
+    transfer, which saves two round trips and a subtransaction per request.
     """
     if user is None or not getattr(user, "is_authenticated", False):
         raise ImproperlyConfigured("Idempotency keys are scoped per user: the view must require authentication.")
@@ -340,8 +348,8 @@ def idempotent(request, *, user, key: str, view) -> Iterator[IdempotentCall]:
                 raise RuntimeError("An idempotent block ran on a replay; check call.replayed first.")
             return
         try:
-            with transaction.atomic(using=using):  # a savepoint: a refusal keeps none of the effect
-                yield call
+            with transaction.atomic(using=using) if savepoint else contextlib.nullcontext():
+                yield call  # in a savepoint (by default): a refusal keeps none of the effect
         except DomainError as exc:
             if not _stored_refusal(exc):
                 raise
@@ -355,14 +363,20 @@ def idempotent(request, *, user, key: str, view) -> Iterator[IdempotentCall]:
         call.store()
 
 
-def idempotent_post(method):
-    """Decorate an ``APIView`` handler: the Idempotency-Key contract for that operation."""
+def idempotent_post(method=None, *, savepoint: bool = True):
+    """Decorate an ``APIView`` handler: the Idempotency-Key contract for that operation.
+
+    ``@idempotent_post(savepoint=False)``: see ``idempotent``; only for a handler whose
+    refusals all come before its first write.
+    """
+    if method is None:
+        return functools.partial(idempotent_post, savepoint=savepoint)
 
     @functools.wraps(method)
     def wrapper(view, request, *args, **kwargs):
         key = idempotency_key(request)
         try:
-            with idempotent(request, user=request.user, key=key, view=view) as call:
+            with idempotent(request, user=request.user, key=key, view=view, savepoint=savepoint) as call:
                 if not call.replayed:
                     call.response = method(view, request, *args, **kwargs)
         except IdempotencyRequestInProgress as exc:

@@ -202,7 +202,9 @@ class TransfersView(APIView):
         request=s.TransferInput,
         responses={201: s.TransferOutput, 422: OpenApiResponse(description="The transfer was refused (see `code`).")},
     )
-    @idempotent_post
+    # No savepoint: a transfer refuses before it writes (transfer_create opens a
+    # recipient's wallet inside an atomic block of its own).
+    @idempotent_post(savepoint=False)
     def post(self, request):
         data = s.TransferInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -114,6 +114,22 @@ class TestTransferEndpoint:
 
         assert response.json()["code"] == code
 
+    def test_a_refusal_leaves_nothing_written_but_its_answer(self, user, other_user):
+        """The transfer view runs without the idempotency savepoint: a refusal must still
+        leave nothing behind (here the recipient's wallet, opened before the funds are
+        checked), while the refusal itself is the key's stored answer."""
+        funded_wallet("1.00", owner=user, currency="EUR")
+        client = client_for(user)
+        body = {"currency": "EUR", "amount": "5.00", "to_email": other_user.email}
+
+        first = send(client, body, key="too-much-eur")
+        again = send(client, body, key="too-much-eur")
+
+        assert first.status_code == 422 and first.json()["code"] == "insufficient_funds"
+        assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+        assert not LedgerAccount.objects.filter(owner=other_user, currency="EUR").exists()
+        assert not JournalEntry.objects.filter(kind="transfer").exists()
+
     def test_to_self_is_refused(self, user):
         wallet = funded_wallet("100.00", owner=user)
 
