@@ -75,8 +75,9 @@ def parse_args():
         help="service phase: spread the client threads over this many processes (default 2, one per CPU "
         "here, as an application server would; 1: threads of one interpreter only)",
     )
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
-    parser.add_argument("--threads", type=int, default=3, help="gunicorn threads per worker (default 3)")
+    # The defaults are scripts/gunicorn.conf.py's with Redis: what scripts/run starts.
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--skip", action="append", default=[], choices=["service", "http", "pgbench"])
     parser.add_argument("--pgbench", default=None, help="pgbench binary (default: PATH, then PostgreSQL 15's)")
