@@ -177,7 +177,18 @@ def percentile(values, pct):
 
 def load() -> str:
     one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs), {speed_probe()}"
+
+
+def speed_probe() -> str:
+    """How fast the CPU is right now: the CPU time of a fixed loop (lower is faster). On a
+    shared virtual machine it can differ by half from one minute to the next, and every
+    phase's figures with it: compare phases whose probes agree."""
+    started = time.process_time()
+    total = 0
+    for number in range(1_000_000):
+        total += number
+    return f"speed probe {(time.process_time() - started) * 1000:.0f} ms"
 
 
 def _proc_cpu_seconds(pid: int) -> float:
