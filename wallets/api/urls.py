@@ -3,12 +3,12 @@ from django.urls import path
 from wallets.api import fx, rails, views
 
 urlpatterns = [
+    path("transfers", views.TransfersView.as_view(), name="transfers"),  # the busiest first
     path("wallets", views.WalletsView.as_view(), name="wallets"),
     path("wallets/<uuid:wallet_id>", views.WalletDetailView.as_view(), name="wallet-detail"),
     path("wallets/<uuid:wallet_id>/transactions", views.WalletTransactionsView.as_view(), name="wallet-transactions"),
     path("wallets/<uuid:wallet_id>/statement", views.StatementView.as_view(), name="wallet-statement"),
     path("transactions", views.TransactionsView.as_view(), name="transactions"),
-    path("transfers", views.TransfersView.as_view(), name="transfers"),
     path("deposits", rails.DepositsView.as_view(), name="deposits"),
     path("deposits/<uuid:deposit_id>", rails.DepositDetailView.as_view(), name="deposit-detail"),
     path("withdrawals", rails.WithdrawalsView.as_view(), name="withdrawals"),
