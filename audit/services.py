@@ -39,7 +39,7 @@ from audit import chain
 from audit.events import AUDIT_ACTIONS, SECURITY_EVENT_TYPES
 from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent, SecurityEvent
 from blockscore import metrics, request_context
-from blockscore.sql import RowInsert
+from blockscore.sql import RowInsert, build
 
 # A key is secret when one of its words (split on _ - . or space) names a credential.
 _SECRET_WORDS = {"password", "passwd", "secret", "token", "otp", "totp", "pin", "hash", "apikey", "credential"}
@@ -212,7 +212,8 @@ def audit_event_append(
     module docstring for when; barring a crash, after which the next chainer or the beat
     job does it).
     """
-    event = AuditEvent(
+    event = build(
+        AuditEvent,
         **_event_fields(
             action=action,
             actor=actor,
@@ -221,7 +222,7 @@ def audit_event_append(
             target_id=target_id,
             changes=changes,
             metadata=metadata,
-        )
+        ),
     )
     _EVENT_INSERT.insert([event])
     audit_event_written(event)
@@ -242,7 +243,8 @@ def audit_event_statement(
     sends it together with its own statement (``blockscore.sql.execute_all``, one round
     trip). It must then call ``audit_event_written(event)`` in the same transaction. The
     event's ``pk`` stays unset."""
-    event = AuditEvent(
+    event = build(
+        AuditEvent,
         **_event_fields(
             action=action,
             actor=actor,
@@ -251,7 +253,7 @@ def audit_event_statement(
             target_id=target_id,
             changes=changes,
             metadata=metadata,
-        )
+        ),
     )
     statement, params = _EVENT_INSERT.statement([event])
     return event, statement, params

@@ -232,8 +232,9 @@ class IdempotentCall:
         now = timezone.now()
         ttl = timedelta(seconds=getattr(settings, "IDEMPOTENCY_TTL_SECONDS", DEFAULT_TTL_SECONDS))
         for _attempt in range(3):
-            record = IdempotencyRecord(
-                user=self.user,
+            record = sql.build(
+                IdempotencyRecord,
+                user_id=self.user.pk,
                 key=self.key,
                 method=self.request.method,
                 path=self.request.path[:2048],

@@ -48,6 +48,26 @@ def passes_through(field) -> bool:
     return type(field) in _PASS_THROUGH_FIELDS
 
 
+_FIELDS_BY_MODEL: dict = {}
+
+
+def build(model, **values):
+    """``model(**values)`` through the positional path of ``Model.__init__``, which costs a
+    fraction of the keyword path (it matters for the rows every posting builds).
+
+    ``values`` are keyed by attribute name (``initiator_id``, not ``initiator``); the
+    other fields get their defaults, as with keywords. Related objects are not cached on
+    the instance: pass ids.
+    """
+    fields = _FIELDS_BY_MODEL.get(model)
+    if fields is None:
+        fields = _FIELDS_BY_MODEL[model] = [(field.attname, field) for field in model._meta.concrete_fields]
+    args = [values.pop(attname) if attname in values else field.get_default() for attname, field in fields]
+    if values:
+        raise TypeError(f"{model.__name__} has no fields {sorted(values)} (pass attribute names, e.g. x_id)")
+    return model(*args)
+
+
 def db_values(fields: list, plain: list[bool], obj, connection) -> list:
     """``field.get_db_prep_save`` of each field's value on ``obj``, skipped where it changes nothing."""
     values = []

@@ -146,22 +146,23 @@ def entry_post(
 
     with transaction.atomic(savepoint=False):  # an error from here on rolls back the caller's transaction
         now = timezone.now()
-        entry = JournalEntry(
+        entry = sql.build(
+            JournalEntry,
             kind=kind,
             memo=memo[:280],
-            initiator=initiator if getattr(initiator, "is_authenticated", False) else None,
+            initiator_id=initiator.pk if getattr(initiator, "is_authenticated", False) else None,
             idempotency_key=idempotency_key or None,
             metadata=metadata or {},
-            reverses=reverses,
+            reverses_id=reverses.pk if reverses is not None else None,
             posted_at=now,
         )
         running = {account_id: account.balance_minor for account_id, account in accounts.items()}
         postings = []
         for account, amount in units:
             running[account.pk] += amount
-            postings.append(
-                Posting(
-                    entry=entry,
+            postings.append(  # given their entry once it has an id
+                sql.build(
+                    Posting,
                     account_id=account.pk,
                     currency=account.currency,
                     amount_minor=amount,
