@@ -21,6 +21,7 @@ back, so does its record), both ending in the one linear hash chain:
 Secrets never enter a record: keys that look like credentials are redacted before hashing.
 """
 
+import contextlib
 import ipaddress
 import logging
 import os
@@ -278,11 +279,12 @@ class BackgroundChainer:
     """A daemon thread per process that chains committed events shortly after their commit.
 
     ``wake`` (an on_commit callback: cheap, no I/O) sets an event; the thread waits
-    ``delay`` seconds more, so that the events committed meanwhile by every thread of the
-    process are chained together, then runs ``audit_chain_extend`` on a connection of its
-    own. A wake-up arriving while it chains makes it go round again, so an event committed
-    before any ``wake`` is chained by the round that follows it. If the thread cannot
-    chain (the database is down), the events wait for the next round or the beat job.
+    ``AUDIT_CHAIN_DELAY_SECONDS`` more, so that the events committed meanwhile by every
+    thread of the process are chained together, then runs ``audit_chain_round`` on a
+    connection of its own. A wake-up arriving while it chains makes it go round again, so
+    an event committed before any ``wake`` is chained by the round that follows it; when
+    another process's chainer holds the lock, it goes round again after the delay. If it
+    cannot chain (the database is down), the events wait for the next round or the beat job.
     """
 
     def __init__(self):
@@ -290,6 +292,7 @@ class BackgroundChainer:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = None
+        self._stopping = False
 
     @staticmethod
     def enabled() -> bool:
@@ -323,7 +326,7 @@ class BackgroundChainer:
         delay = float(getattr(settings, "AUDIT_CHAIN_DELAY_SECONDS", 0.2))
         while True:
             self._wakeup.wait()
-            if getattr(self, "_stopping", False):
+            if self._stopping:
                 connections["default"].close()
                 return
             if delay > 0:
@@ -335,7 +338,8 @@ class BackgroundChainer:
                     self._wakeup.set()  # another process is chaining: look again after the delay
             except Exception:  # noqa: BLE001 - the events wait for the next round or the beat job
                 _logger.exception("background audit chaining failed; the events stay pending")
-                connections["default"].close()
+                with contextlib.suppress(Exception):
+                    connections["default"].close()  # a fresh connection for the next round
 
 
 _logger = logging.getLogger(__name__)
