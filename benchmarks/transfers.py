@@ -78,6 +78,14 @@ def parse_args():
     # The defaults are scripts/gunicorn.conf.py's with Redis: what scripts/run starts.
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="after the phases, this many rounds of short service, HTTP and pgbench slices in turn, whose summed "
+        "ratios the machine's drift in CPU speed moves less (default 3; 0: none)",
+    )
+    parser.add_argument("--slice", type=float, default=5, help="seconds per slice of a round (default 5)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--skip", action="append", default=[], choices=["service", "http", "pgbench"])
     parser.add_argument("--pgbench", default=None, help="pgbench binary (default: PATH, then PostgreSQL 15's)")
@@ -619,7 +627,7 @@ def print_phase(label: str, results: Results, seconds: float) -> float:
     return tps
 
 
-def service_phase(users, numbers, monitors=()) -> tuple[float, Results]:
+def service_phase(users, numbers, monitors=(), *, seconds=None, warmup=None) -> tuple[float, Results]:
     from blockscore.exceptions import DomainError
     from wallets.services import transfer_create
 
@@ -655,7 +663,14 @@ def service_phase(users, numbers, monitors=()) -> tuple[float, Results]:
         finally:
             connection.close()
 
-    results, seconds = run_clients(worker, ARGS.clients, ARGS.warmup, ARGS.seconds, monitors, ARGS.processes)
+    results, seconds = run_clients(
+        worker,
+        ARGS.clients,
+        ARGS.warmup if warmup is None else warmup,
+        ARGS.seconds if seconds is None else seconds,
+        monitors,
+        ARGS.processes,
+    )
     return seconds, results
 
 
@@ -798,7 +813,7 @@ class HttpClient:
         self.buffer += chunk
 
 
-def http_phase(server: Gunicorn, tokens, numbers, monitors=()) -> tuple[float, Results]:
+def http_phase(server: Gunicorn, tokens, numbers, monitors=(), *, seconds=None, warmup=None) -> tuple[float, Results]:
     """Each client a keep-alive connection (``HttpClient``), opened afresh every
     RECONNECT_EVERY requests. Each gunicorn worker serves the connections it accepted, so
     a handful of connections kept for the whole run can land unevenly (say five on one
@@ -854,7 +869,13 @@ def http_phase(server: Gunicorn, tokens, numbers, monitors=()) -> tuple[float, R
         finally:
             client.close()
 
-    results, seconds = run_clients(worker, ARGS.clients, ARGS.warmup, ARGS.seconds, monitors)
+    results, seconds = run_clients(
+        worker,
+        ARGS.clients,
+        ARGS.warmup if warmup is None else warmup,
+        ARGS.seconds if seconds is None else seconds,
+        monitors,
+    )
     return seconds, results
 
 
@@ -895,6 +916,85 @@ def pgbench_phase(binary: str) -> float | None:
     print(meter.report(children="pgbench", calls=calls))
     CPU_MS["pgbench"] = meter.phase_ms(calls, children=True)
     return float(tps.group(1))
+
+
+def pgbench_slice(binary: str, seconds: float) -> tuple[int, float] | None:
+    """One short tpcb-like run on the initialised <database>_pgbench: (transactions, seconds
+    they took, without the connection time)."""
+    env = {**os.environ}
+    if PG["password"]:
+        env["PGPASSWORD"] = PG["password"]
+    common = ["-h", PG["host"], "-p", str(PG["port"]), "-U", PG["user"]]
+    options = ["-b", "tpcb-like", "-c", str(ARGS.clients), "-j", str(min(2, ARGS.clients))]
+    run = subprocess.run(
+        [binary, *common, *options, "-T", str(max(1, round(seconds))), PGBENCH_DB],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", run.stdout)
+    transactions = re.search(r"number of transactions actually processed: (\d+)", run.stdout)
+    if run.returncode or not tps or not transactions or not float(tps.group(1)):
+        print(f"  pgbench failed:\n{(run.stderr or run.stdout)[-2000:]}")
+        return None
+    count = int(transactions.group(1))
+    return count, count / float(tps.group(1))
+
+
+def rounds_phase(users, numbers, total: int) -> list[str]:
+    """ARGS.rounds rounds of a service slice, an HTTP slice and a pgbench slice in turn.
+
+    The phases above are measured a minute apart, and this machine's CPU speed drifts by
+    up to half within a minute (see the speed probe): in rounds, each phase gets a share
+    of the fast and the slow moments, and the ratios of the summed figures move less.
+    Returns what failed in the books check that follows.
+    """
+    from accounts import tokens as jwt
+
+    print(
+        f"\nrounds: {ARGS.rounds} x (service {ARGS.slice:.0f} s, HTTP {ARGS.slice:.0f} s, pgbench "
+        f"{ARGS.slice:.0f} s), {ARGS.clients} clients each  [{load()}]"
+    )
+    before = transfer_count()
+    access = [jwt.issue(user, mfa=False)["access"] for user in users]
+    connections.close_all()
+    server = STATE["server"] = Gunicorn(ARGS.workers, ARGS.threads)
+    server.start()
+    sums = {"service": [0, 0.0], "api": [0, 0.0], "pgbench": [0, 0.0]}  # calls, seconds
+    acknowledged = 0
+    try:
+        for number in range(1, ARGS.rounds + 1):
+            figures = []
+            seconds, results = service_phase(users, numbers, seconds=ARGS.slice, warmup=1)
+            sums["service"][0] += results.ok_in_window
+            sums["service"][1] += seconds
+            acknowledged += results.ok_total
+            figures.append(f"service {results.ok_in_window / seconds:6.1f}/s")
+            seconds, results = http_phase(server, access, numbers, seconds=ARGS.slice, warmup=1)
+            sums["api"][0] += results.ok_in_window
+            sums["api"][1] += seconds
+            acknowledged += results.ok_total
+            figures.append(f"API {results.ok_in_window / seconds:6.1f}/s")
+            measured = pgbench_slice(PGBENCH, ARGS.slice)
+            if measured is not None:
+                sums["pgbench"][0] += measured[0]
+                sums["pgbench"][1] += measured[1]
+                figures.append(f"pgbench {measured[0] / measured[1]:7.1f} TPS")
+            print(f"  round {number}: {'   '.join(figures)}   [{speed_probe()}]")
+    finally:
+        print(f"  gunicorn: {server.stop()}")
+    rates = {name: (calls / seconds if seconds else 0.0) for name, (calls, seconds) in sums.items()}
+    print(f"  in all: service {rates['service']:.1f}/s, API {rates['api']:.1f}/s, pgbench {rates['pgbench']:.1f} TPS")
+    if rates["pgbench"]:
+        for name in ("api", "service"):
+            ratio = rates[name] / rates["pgbench"]
+            verdict = "meets" if ratio >= TARGETS[name] else "BELOW"
+            print(f"  {name}/pgbench = {ratio * 100:5.1f} %   target >= {TARGETS[name] * 100:.0f} %: {verdict}")
+    ROUNDS.update(rates)
+    return books_check("the rounds", total, before, acknowledged)
+
+
+ROUNDS: dict[str, float] = {}
 
 
 # ---------------------------------------------------------------------------------------
@@ -992,6 +1092,9 @@ def run() -> None:
         print(f"\npgbench: {ARGS.clients} clients against the same server, database {PGBENCH_DB}  [{load()}]")
         figures["pgbench"] = pgbench_phase(PGBENCH)
 
+    if ARGS.rounds > 0 and "pgbench" not in ARGS.skip and figures.get("pgbench"):
+        failures += rounds_phase(users, numbers, total)
+
     print(f"\nsummary ({ARGS.clients} clients, {load()})")
     if "service" not in ARGS.skip or "http" not in ARGS.skip:
         print(
@@ -1006,6 +1109,12 @@ def run() -> None:
                 ratio = figures[name] / figures["pgbench"]
                 verdict = "meets" if ratio >= TARGETS[name] else "BELOW"
                 print(f"  {name}/pgbench = {ratio * 100:5.1f} %   target >= {TARGETS[name] * 100:.0f} %: {verdict}")
+    if ROUNDS.get("pgbench"):
+        print(f"  in {ARGS.rounds} interleaved rounds of {ARGS.slice:.0f} s slices:")
+        for name in ("api", "service"):
+            ratio = ROUNDS[name] / ROUNDS["pgbench"]
+            verdict = "meets" if ratio >= TARGETS[name] else "BELOW"
+            print(f"    {name}/pgbench = {ratio * 100:5.1f} %   target >= {TARGETS[name] * 100:.0f} %: {verdict}")
     if CPU_MS.get("pgbench"):
         # On a shared machine the TPS ratio moves with whatever else runs during each phase
         # (pgbench suffers most). The CPU each phase's own processes spend per call moves
