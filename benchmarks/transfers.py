@@ -16,7 +16,10 @@ dropped again at the end unless --keep) it:
    unchained by the load processes are chained, as the beat job would, then verified);
 5. pgbench: ``pgbench -i -s 1`` into <database>_pgbench, then ``pgbench -b tpcb-like`` with
    the same client count and duration, and the ratios against the targets (API >= 15 %,
-   service >= 40 % of pgbench's TPS).
+   service >= 40 % of pgbench's TPS);
+6. rounds: --rounds times a --slice seconds slice of each of the three in turn, and the
+   ratios of the summed slices, which the machine's drifting CPU speed moves less than
+   those of phases measured a minute apart (then the books check again).
 
 While each phase runs it samples pg_stat_activity (what the benchmark's backends are
 doing or waiting for, and on which statement) and the CPU time of the load generator,
