@@ -213,17 +213,14 @@ def audit_event_append(
     module docstring for when; barring a crash, after which the next chainer or the beat
     job does it).
     """
-    event = build(
-        AuditEvent,
-        **_event_fields(
-            action=action,
-            actor=actor,
-            target=target,
-            target_type=target_type,
-            target_id=target_id,
-            changes=changes,
-            metadata=metadata,
-        ),
+    event = _unchained_event(
+        action=action,
+        actor=actor,
+        target=target,
+        target_type=target_type,
+        target_id=target_id,
+        changes=changes,
+        metadata=metadata,
     )
     _EVENT_INSERT.insert([event])
     audit_event_written(event)
@@ -244,20 +241,22 @@ def audit_event_statement(
     sends it together with its own statement (``blockscore.sql.execute_all``, one round
     trip). It must then call ``audit_event_written(event)`` in the same transaction. The
     event's ``pk`` stays unset."""
-    event = build(
-        AuditEvent,
-        **_event_fields(
-            action=action,
-            actor=actor,
-            target=target,
-            target_type=target_type,
-            target_id=target_id,
-            changes=changes,
-            metadata=metadata,
-        ),
+    event = _unchained_event(
+        action=action,
+        actor=actor,
+        target=target,
+        target_type=target_type,
+        target_id=target_id,
+        changes=changes,
+        metadata=metadata,
     )
     statement, params = _EVENT_INSERT.statement([event])
     return event, statement, params
+
+
+def _unchained_event(**fields) -> AuditEvent:
+    """An event not yet written, without its place in the chain (``_event_fields``)."""
+    return build(AuditEvent, **_event_fields(**fields))
 
 
 def audit_event_written(event: AuditEvent) -> None:
@@ -375,14 +374,10 @@ def audit_chain_extend(*, event_id: int | None = None, batch_size: int = 500) ->
     while True:
         if not _chainer_needed(event_id):
             return chained  # nothing to chain, or the chainer at work will see it
-        with transaction.atomic():
-            if not _chainer_turn(event_id):
-                return chained  # another caller became the chainer since
-            while True:
-                batch = _chain_batch(batch_size)
-                chained += batch
-                if batch < batch_size:
-                    break
+        batch = _chain_all(event_id, batch_size)
+        if batch is None:
+            return chained  # another caller became the chainer since
+        chained += batch
         # The lock is released: look again for events committed while we held it.
         event_id = None
 
@@ -399,12 +394,22 @@ def audit_chain_round(*, batch_size: int = 500) -> bool:
         cursor.execute(_ANY_UNCHAINED)
         if cursor.fetchone() is None:
             return True
+    # None: the lock is taken (or the events were chained meanwhile: one cheap retry).
+    return _chain_all(None, batch_size) is not None
+
+
+def _chain_all(event_id: int | None, batch_size: int) -> int | None:
+    """One transaction under the chainers' lock chaining every committed unchained event,
+    in batches; how many, or None when it is not this caller's turn (``_chainer_turn``)."""
+    chained = 0
     with transaction.atomic():
-        if not _chainer_turn(None):
-            return False  # the lock is taken (or the events were chained meanwhile: one cheap retry)
-        while _chain_batch(batch_size) == batch_size:
-            pass
-    return True
+        if not _chainer_turn(event_id):
+            return None
+        while True:
+            batch = _chain_batch(batch_size)
+            chained += batch
+            if batch < batch_size:
+                return chained
 
 
 def _chainer_needed(event_id: int | None) -> bool:

@@ -41,7 +41,7 @@ _PASS_THROUGH_FIELDS = {
 _PLAIN_VALUES = (str, int, type(None))  # exact types: a bool takes the long way
 
 
-def passes_through(field) -> bool:
+def _passes_through(field) -> bool:
     """Whether a str/int/None value of ``field`` goes to the database as it is."""
     if isinstance(field, models.ForeignKey):
         return type(field.target_field) in _PASS_THROUGH_FIELDS
@@ -66,15 +66,6 @@ def build(model, **values):
     if values:
         raise TypeError(f"{model.__name__} has no fields {sorted(values)} (pass attribute names, e.g. x_id)")
     return model(*args)
-
-
-def db_values(fields: list, plain: list[bool], obj, connection) -> list:
-    """``field.get_db_prep_save`` of each field's value on ``obj``, skipped where it changes nothing."""
-    values = []
-    for field, simple in zip(fields, plain, strict=True):
-        value = getattr(obj, field.attname)
-        values.append(value if simple and type(value) in _PLAIN_VALUES else field.get_db_prep_save(value, connection))
-    return values
 
 
 def _forget_prepared(sender, connection, **kwargs):
@@ -154,8 +145,17 @@ class RowInsert:
         self.model = model
         self.prepared = prepared
         self.fields = [model._meta.get_field(name) for name in fields]
-        self.plain = [passes_through(field) for field in self.fields]
+        self.plain = [_passes_through(field) for field in self.fields]
         self._statements: dict[tuple[str, int, bool], str] = {}
+
+    def values(self, obj, connection) -> list:
+        """``field.get_db_prep_save`` of each field's value on ``obj``, skipped where it changes nothing."""
+        values = []
+        for field, simple in zip(self.fields, self.plain, strict=True):
+            value = getattr(obj, field.attname)
+            simple = simple and type(value) in _PLAIN_VALUES
+            values.append(value if simple else field.get_db_prep_save(value, connection))
+        return values
 
     def _statement(self, connection, rows: int, returning: bool, conflict: tuple[str, ...] = ()) -> str:
         key = (connection.alias, rows, returning, conflict)
@@ -176,7 +176,7 @@ class RowInsert:
     def statement(self, objs: list, *, using: str = "default", returning_pk: bool = False) -> tuple[str, list]:
         """The INSERT of ``objs`` and its parameters, to run as part of a larger statement."""
         connection = connections[using]
-        params = [value for obj in objs for value in db_values(self.fields, self.plain, obj, connection)]
+        params = [value for obj in objs for value in self.values(obj, connection)]
         return self._statement(connection, len(objs), returning_pk), params
 
     def insert(self, objs: list, *, using: str = "default", returning_pk: bool = True) -> None:
@@ -187,7 +187,7 @@ class RowInsert:
             for obj in objs:
                 self.insert([obj], using=using)
             return
-        params = [value for obj in objs for value in db_values(self.fields, self.plain, obj, connection)]
+        params = [value for obj in objs for value in self.values(obj, connection)]
         with connection.cursor() as cursor:
             self._execute(cursor, self._statement(connection, len(objs), returning), params)
             if returning:
@@ -208,7 +208,7 @@ class RowInsert:
         (PostgreSQL: statements ending in ``;``) sent in the same round trip, before it.
         """
         connection = connections[using]
-        params = db_values(self.fields, self.plain, obj, connection)
+        params = self.values(obj, connection)
         with connection.cursor() as cursor:
             self._execute(cursor, self._statement(connection, 1, True, conflict), params, prefix=prefix)
             row = cursor.fetchone()

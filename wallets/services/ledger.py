@@ -247,11 +247,9 @@ def _balances_update(
     return f"UPDATE wallets_ledgeraccount SET {', '.join(assignments)} WHERE id IN ({ids})", params
 
 
-_POSTING_FIELDS = [
-    Posting._meta.get_field(name)
-    for name in ["account", "currency", "amount_minor", "balance_after_minor", "posted_at"]
-]
-_POSTING_PLAIN = [sql.passes_through(field) for field in _POSTING_FIELDS]
+# The postings' columns besides their entry's, written by _entry_write_at_once (a RowInsert
+# for its fields and their conversions).
+_POSTING_VALUES = RowInsert(Posting, ["account", "currency", "amount_minor", "balance_after_minor", "posted_at"])
 
 
 def _entry_write_at_once(
@@ -267,8 +265,8 @@ def _entry_write_at_once(
     """
     entry_sql, params = _ENTRY_INSERT.statement([entry], returning_pk=True)
     for posting in postings:
-        params += sql.db_values(_POSTING_FIELDS, _POSTING_PLAIN, posting, connection)
-    fields = _POSTING_FIELDS
+        params += _POSTING_VALUES.values(posting, connection)
+    fields = _POSTING_VALUES.fields
     # Straight into the INSERT (not a VALUES list joined to the entry): each parameter
     # then has the type of its column, as a prepared statement needs.
     rows = ", ".join(["((SELECT id FROM entry), " + ", ".join(["%s"] * len(fields)) + ")"] * len(postings))
