@@ -92,9 +92,9 @@ def _token_user(jti: str, public_id: uuid.UUID) -> tuple[User | None, bool]:
         db_id = User._meta.get_field("public_id").get_db_prep_value(public_id, connection)
         found = list(User.objects.raw(_USER_SQL, [jti, db_id]))
         return (found[0], bool(found[0].token_revoked)) if found else (None, False)
-    with connection.cursor() as cursor:
-        sql.execute(cursor, _USER_SQL, [jti, public_id])
-        row = cursor.fetchone()
+    cursor = sql.cursor(connection)
+    sql.execute(cursor, _USER_SQL, [jti, public_id])
+    row = cursor.fetchone()
     if row is None:
         return None, False
     return User.from_db(connection.alias, [field.attname for field in _USER_FIELDS], row[:-1]), bool(row[-1])

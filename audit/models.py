@@ -74,7 +74,11 @@ class AuditEvent(models.Model):
             # The events still waiting to be chained: a handful at any moment.
             models.Index(fields=["id"], condition=Q(hash__isnull=True), name="audit_event_unchained"),
         ]
-        constraints = [models.UniqueConstraint(fields=["hash"], name="audit_event_hash_unique")]
+        # Partial: an event is written unchained (NULL hash) and chained later; the NULL
+        # needs no index entry.
+        constraints = [
+            models.UniqueConstraint(fields=["hash"], condition=Q(hash__isnull=False), name="audit_event_hash_unique")
+        ]
 
     def __str__(self) -> str:
         number = f"#{self.sequence}" if self.sequence is not None else "(chaining)"

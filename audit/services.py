@@ -22,6 +22,7 @@ Secrets never enter a record: keys that look like credentials are redacted befor
 """
 
 import contextlib
+import functools
 import ipaddress
 import logging
 import os
@@ -48,6 +49,7 @@ _SECRET_PHRASES = ("backup_code", "private_key", "api_key", "signing_key", "secr
 _WORD_SPLIT_RE = re.compile(r"[_\-.\s]+")
 
 
+@functools.lru_cache(maxsize=4096)  # keys repeat: every ledger event has the same few
 def is_secret_key(key) -> bool:
     text = str(key).lower()
     return any(phrase in text for phrase in _SECRET_PHRASES) or bool(_SECRET_WORDS & set(_WORD_SPLIT_RE.split(text)))

@@ -286,12 +286,7 @@ class IdempotentCall:
         record.response_headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
         record.completed_at = timezone.now()
         connection = connections[self.using]
-        with connection.cursor() as cursor:
-            sql.execute(
-                cursor,
-                _STORE_SQL,
-                _STORED.values(record, connection) + [record.pk],
-            )
+        sql.execute(sql.cursor(connection), _STORE_SQL, _STORED.values(record, connection) + [record.pk])
 
 
 # The answer, written over the claim in one statement (the hot path of every money POST);

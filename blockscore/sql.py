@@ -75,6 +75,27 @@ def _forget_prepared(sender, connection, **kwargs):
 connection_created.connect(_forget_prepared)
 
 
+def cursor(connection):
+    """A cursor of ``connection`` for the hot paths: one per session, reused, not closed by the caller.
+
+    Creating Django's cursor wrapper costs more than some of the statements run through
+    it (several wrapped calls per statement); the wrapper itself is kept, so errors are
+    still Django's and ``execute_wrappers`` still apply. Per connection object, so per
+    thread. The health check runs as for any cursor; while queries are logged (DEBUG,
+    ``assertNumQueries``) a new cursor every time, which logs them.
+    """
+    if connection.queries_logged:
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    session = connection.connection
+    reused = getattr(connection, "hot_cursor", None)
+    if session is None or reused is None or reused[0] is not session or session.closed:
+        wrapped = connection.cursor()  # connects when needed
+        connection.hot_cursor = (connection.connection, wrapped)
+        return wrapped
+    return reused[1]
+
+
 def prepared_enabled(connection) -> bool:
     return connection.vendor == "postgresql" and getattr(settings, "DB_PREPARED_STATEMENTS", True)
 
@@ -188,13 +209,13 @@ class RowInsert:
                 self.insert([obj], using=using)
             return
         params = [value for obj in objs for value in self.values(obj, connection)]
-        with connection.cursor() as cursor:
-            self._execute(cursor, self._statement(connection, len(objs), returning), params)
-            if returning:
-                for obj, row in zip(objs, cursor.fetchall(), strict=True):
-                    obj.pk = row[0]
-            elif returning_pk:
-                objs[0].pk = cursor.lastrowid
+        hot = cursor(connection)
+        self._execute(hot, self._statement(connection, len(objs), returning), params)
+        if returning:
+            for obj, row in zip(objs, hot.fetchall(), strict=True):
+                obj.pk = row[0]
+        elif returning_pk:
+            objs[0].pk = hot.lastrowid
         for obj in objs:
             obj._state.adding = False
             obj._state.db = using
@@ -209,9 +230,9 @@ class RowInsert:
         """
         connection = connections[using]
         params = self.values(obj, connection)
-        with connection.cursor() as cursor:
-            self._execute(cursor, self._statement(connection, 1, True, conflict), params, prefix=prefix)
-            row = cursor.fetchone()
+        hot = cursor(connection)
+        self._execute(hot, self._statement(connection, 1, True, conflict), params, prefix=prefix)
+        row = hot.fetchone()
         if row is None:
             return False
         obj.pk = row[0]

@@ -10,11 +10,11 @@ Money coming in is not limited; staff and system movements are not limited here.
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import timezone
 
 from blockscore import money
 from wallets.checks import MovementIntent, register_pre_transfer_check
 from wallets.exceptions import TransferRefused
+from wallets.services.ledger import ledger_day
 
 
 class KycLimitExceeded(TransferRefused):
@@ -52,7 +52,7 @@ def kyc_tier_limits(intent: MovementIntent) -> None:
         shown = money.format_amount(per_transaction, intent.currency)
         over = f"Until your identity is verified you can move at most {shown} {intent.currency} at a time."
     elif intent.kind == "transfer":
-        today = timezone.localdate()
+        today = ledger_day()
         sent = source.transfers_out_minor if getattr(source, "transfers_out_day", None) == today else 0
         if money.from_minor_units(sent, intent.currency) + intent.amount > per_day:
             shown = money.format_amount(per_day, intent.currency)

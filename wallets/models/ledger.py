@@ -165,7 +165,11 @@ class JournalEntry(models.Model):
     idempotency_key = models.CharField(
         max_length=255, null=True, blank=True, help_text="Namespaced by the caller; one entry per key."
     )
-    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+    # At most one reversal per entry: the partial unique index below (NULL, the usual case,
+    # costs no index entry).
+    reverses = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals", db_index=False
+    )
     metadata = models.JSONField(default=dict, blank=True)
     posted_at = models.DateTimeField(db_index=True)
 
@@ -174,7 +178,18 @@ class JournalEntry(models.Model):
         verbose_name_plural = "journal entries"
         # Every posting writes an entry: plain btrees only (no pattern-matching copies).
         indexes = [models.Index(fields=["kind"], name="wallets_entry_kind")]
-        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="wallets_entry_idempotency_key_unique")]
+        # Partial: most entries have no key (API requests are keyed by their idempotency
+        # record) and no reversed entry, and a NULL entry in a unique index is pure cost.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="wallets_entry_idempotency_key_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["reverses"], condition=Q(reverses__isnull=False), name="wallets_entry_reversed_once"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.public_id}"

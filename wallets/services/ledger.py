@@ -25,9 +25,10 @@ commit (balanced, two or more postings, currencies, append-only).
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from audit.services import audit_event_append, audit_event_statement, audit_event_written
@@ -41,6 +42,14 @@ from wallets.models import JournalEntry, LedgerAccount, Posting
 class Line:
     account: LedgerAccount
     amount: Decimal
+
+
+def ledger_day(moment: datetime | None = None) -> date:
+    """The books' calendar day of ``moment`` (by default now), in ``settings.TIME_ZONE``
+    whatever time zone a request has activated: wallets' daily transfer totals are kept
+    per ledger day. (Cheaper than ``timezone.localdate``, which looks up the active time
+    zone of the thread: this runs on every transfer.)"""
+    return (moment or timezone.now()).astimezone(timezone.get_default_timezone()).date()
 
 
 def _to_units(lines: list[Line]) -> list[tuple[LedgerAccount, int]]:
@@ -174,7 +183,7 @@ def entry_post(
             accounts=[accounts[account_id] for account_id in deltas],
             running=running,
             deltas=deltas,
-            transfer_day=timezone.localdate(now) if kind == JournalEntry.Kind.TRANSFER else None,
+            transfer_day=ledger_day(now) if kind == JournalEntry.Kind.TRANSFER else None,
         )
         event_fields = {
             "action": "ledger.entry_posted",
@@ -263,36 +272,38 @@ def _entry_write_at_once(
     applies as to separate statements (the foreign keys at the end of the statement, the
     balance check at commit).
     """
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks it up on every use
     entry_sql, params = _ENTRY_INSERT.statement([entry], returning_pk=True)
     for posting in postings:
-        params += _POSTING_VALUES.values(posting, connection)
+        params += _POSTING_VALUES.values(posting, db)
     fields = _POSTING_VALUES.fields
     # Straight into the INSERT (not a VALUES list joined to the entry): each parameter
     # then has the type of its column, as a prepared statement needs.
     rows = ", ".join(["((SELECT id FROM entry), " + ", ".join(["%s"] * len(fields)) + ")"] * len(postings))
     columns = ", ".join(field.column for field in fields)
     balances_sql, balances_params = balances
-    with connection.cursor() as cursor:
-        sql.execute_all(
-            cursor,
-            [
-                event_insert,
-                (
-                    f"WITH entry AS ({entry_sql}), "
-                    f"postings AS (INSERT INTO wallets_posting (entry_id, {columns}) VALUES {rows} RETURNING id), "
-                    f"balances AS ({balances_sql}) "
-                    "SELECT (SELECT id FROM entry), postings.id FROM postings ORDER BY postings.id",
-                    params + balances_params,
-                ),
-            ],
-        )
-        written = cursor.fetchall()  # the postings' ids, in the order of their rows
+    cursor = sql.cursor(db)
+    sql.execute_all(
+        cursor,
+        [
+            event_insert,
+            (
+                f"WITH entry AS ({entry_sql}), "
+                f"postings AS (INSERT INTO wallets_posting (entry_id, {columns}) VALUES {rows} RETURNING id), "
+                f"balances AS ({balances_sql}) "
+                "SELECT (SELECT id FROM entry), postings.id FROM postings ORDER BY postings.id",
+                params + balances_params,
+            ),
+        ],
+    )
+    written = cursor.fetchall()  # the postings' ids, in the order of their rows
     entry.pk = written[0][0]
-    entry._state.adding, entry._state.db = False, connection.alias
+    alias = db.alias
+    entry._state.adding, entry._state.db = False, alias
     for posting, (_entry_id, posting_id) in zip(postings, written, strict=True):
         posting.pk = posting_id
         posting.entry = entry
-        posting._state.adding, posting._state.db = False, connection.alias
+        posting._state.adding, posting._state.db = False, alias
 
 
 def entry_reverse(

@@ -17,14 +17,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from blockscore import money, sql
 from wallets import checks, exceptions
 from wallets.models import JournalEntry, LedgerAccount
 from wallets.services.accounts import wallet_open
-from wallets.services.ledger import Line, entry_post
+from wallets.services.ledger import Line, entry_post, ledger_day
 
 # What the transfer needs of each wallet; other fields load on access.
 _WALLET_FIELDS = [
@@ -48,24 +47,26 @@ def _wallets_lock(*, sender, currency: str, named: str, value) -> tuple[LedgerAc
     does), so the transfer needs no second lock. Either is None when not found; the named
     wallet carries ``owner_public_id`` and ``owner_is_active`` (whether it may receive).
     """
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks it up on every use
     columns = ", ".join(f"a.{name}" for name in _WALLET_FIELDS)
-    lock = " FOR UPDATE OF a" if connection.features.has_select_for_update_of else ""
-    with connection.cursor() as cursor:
-        sql.execute(
-            cursor,
-            f"SELECT {columns}, u.public_id, u.is_active FROM wallets_ledgeraccount a "
-            "INNER JOIN accounts_user u ON u.id = a.owner_id "
-            f"WHERE a.kind = %s AND ((a.owner_id = %s AND a.currency = %s) OR a.{named} = %s) ORDER BY a.id{lock}",
-            [LedgerAccount.Kind.CUSTOMER_WALLET, sender.pk, currency, value],
-        )
-        rows = cursor.fetchall()
+    lock = " FOR UPDATE OF a" if db.features.has_select_for_update_of else ""
+    cursor = sql.cursor(db)
+    sql.execute(
+        cursor,
+        f"SELECT {columns}, u.public_id, u.is_active FROM wallets_ledgeraccount a "
+        "INNER JOIN accounts_user u ON u.id = a.owner_id "
+        f"WHERE a.kind = %s AND ((a.owner_id = %s AND a.currency = %s) OR a.{named} = %s) ORDER BY a.id{lock}",
+        [LedgerAccount.Kind.CUSTOMER_WALLET, sender.pk, currency, value],
+    )
+    rows = cursor.fetchall()
     source = destination = None
     width = len(_WALLET_FIELDS)
+    alias = db.alias
     for row in rows:
         values = list(row[:width])
         if isinstance(values[8], str):  # SQLite gives dates back as text
             values[8] = date.fromisoformat(values[8])
-        wallet = LedgerAccount.from_db(connection.alias, _WALLET_FIELDS, values)
+        wallet = LedgerAccount.from_db(alias, _WALLET_FIELDS, values)
         public_id = row[width]
         wallet.owner_public_id = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(public_id)
         wallet.owner_is_active = bool(row[width + 1])
@@ -88,7 +89,7 @@ def _display(units: int, currency: str) -> str:
 
 
 def _sent_today_minor(wallet: LedgerAccount) -> int:
-    return wallet.transfers_out_minor if wallet.transfers_out_day == timezone.localdate() else 0
+    return wallet.transfers_out_minor if wallet.transfers_out_day == ledger_day() else 0
 
 
 def transfer_create(
