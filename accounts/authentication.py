@@ -92,9 +92,8 @@ def _token_user(jti: str, public_id: uuid.UUID) -> tuple[User | None, bool]:
         db_id = User._meta.get_field("public_id").get_db_prep_value(public_id, connection)
         found = list(User.objects.raw(_USER_SQL, [jti, db_id]))
         return (found[0], bool(found[0].token_revoked)) if found else (None, False)
-    cursor = sql.cursor(connection)
-    sql.execute(cursor, _USER_SQL, [jti, public_id])
-    row = cursor.fetchone()
+    # The first statement of an authenticated request: it is the connection's health check.
+    row = sql.execute_first(connection, _USER_SQL, [jti, public_id]).fetchone()
     if row is None:
         return None, False
     return User.from_db(connection.alias, [field.attname for field in _USER_FIELDS], row[:-1]), bool(row[-1])

@@ -46,9 +46,16 @@ class IdempotencyRecord(models.Model):
         IN_PROGRESS = "in_progress", "In progress"
         COMPLETED = "completed", "Completed"
 
-    # Not indexed alone: the unique (user, key) index starts with user.
+    # Not indexed alone: the unique (user, key) index starts with user. No database
+    # constraint: its check would lock the user's row twice in every money request (at the
+    # claim, and again at the answer written over it); records go with their user through
+    # Django's cascade, and expire within a day anyway.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_records", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="idempotency_records",
+        db_index=False,
+        db_constraint=False,
     )
     key = models.CharField(max_length=255)
     method = models.CharField(max_length=10)

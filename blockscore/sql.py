@@ -16,10 +16,11 @@ session is not one client's) sends the plain statements instead.
 """
 
 import hashlib
+import json
 import re
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import InterfaceError, OperationalError, connections, models
 from django.db.backends.signals import connection_created
 
 _PLACEHOLDER = re.compile(r"%s")
@@ -96,6 +97,37 @@ def cursor(connection):
     return reused[1]
 
 
+def execute_first(connection, sql: str, params: list):
+    """``execute`` a read-only statement that opens a request's database work, as its own
+    health check; the cursor holding its result.
+
+    Django checks a reused connection with a ``SELECT 1`` of its own before the first
+    statement of each request (``CONN_HEALTH_CHECKS``). Here that statement is the check:
+    when the connection turns out to have died, it is closed and the statement runs once
+    more on a new one, as after a failed ``SELECT 1``. Only outside a transaction (a
+    statement in one could not be repeated alone); elsewhere, ``cursor`` and ``execute``.
+    """
+    check = (
+        connection.health_check_enabled
+        and not connection.health_check_done
+        and connection.connection is not None
+        and not connection.in_atomic_block
+    )
+    if check:
+        connection.health_check_done = True
+        try:
+            hot = cursor(connection)
+            execute(hot, sql, params)
+            return hot
+        except (OperationalError, InterfaceError):
+            if connection.connection is not None and not connection.connection.closed:
+                raise  # the connection is alive: a real error of the statement
+            connection.close()
+    hot = cursor(connection)
+    execute(hot, sql, params)
+    return hot
+
+
 def prepared_enabled(connection) -> bool:
     return connection.vendor == "postgresql" and getattr(settings, "DB_PREPARED_STATEMENTS", True)
 
@@ -167,15 +199,23 @@ class RowInsert:
         self.prepared = prepared
         self.fields = [model._meta.get_field(name) for name in fields]
         self.plain = [_passes_through(field) for field in self.fields]
+        # JSON fields with the default encoder: on PostgreSQL the JSON text itself (what
+        # the ORM's adapter would send, without the adapter), which the column converts.
+        self.json = [isinstance(field, models.JSONField) and field.encoder is None for field in self.fields]
         self._statements: dict[tuple[str, int, bool], str] = {}
 
     def values(self, obj, connection) -> list:
         """``field.get_db_prep_save`` of each field's value on ``obj``, skipped where it changes nothing."""
         values = []
-        for field, simple in zip(self.fields, self.plain, strict=True):
+        postgresql = connection.vendor == "postgresql"
+        for field, simple, as_json in zip(self.fields, self.plain, self.json, strict=True):
             value = getattr(obj, field.attname)
-            simple = simple and type(value) in _PLAIN_VALUES
-            values.append(value if simple else field.get_db_prep_save(value, connection))
+            if simple and type(value) in _PLAIN_VALUES:
+                values.append(value)
+            elif as_json and postgresql:
+                values.append(json.dumps(value))
+            else:
+                values.append(field.get_db_prep_save(value, connection))
         return values
 
     def _statement(self, connection, rows: int, returning: bool, conflict: tuple[str, ...] = ()) -> str:
