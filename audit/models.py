@@ -69,7 +69,9 @@ class AuditEvent(models.Model):
         # use (plain btrees: no pattern-matching copies, which no search here could use).
         indexes = [
             models.Index(fields=["action"], name="audit_event_action"),
-            models.Index(fields=["request_id"], name="audit_event_request_id"),
+            # Partial: events written outside a request (jobs, the ledger's own callers)
+            # have none, and a lookup by request id always names one.
+            models.Index(fields=["request_id"], condition=~Q(request_id=""), name="audit_event_request_id"),
             models.Index(fields=["target_type", "target_id", "sequence"]),
             # The events still waiting to be chained: a handful at any moment.
             models.Index(fields=["id"], condition=Q(hash__isnull=True), name="audit_event_unchained"),
