@@ -79,8 +79,10 @@ def parse_args():
         "here, as an application server would; 1: threads of one interpreter only)",
     )
     # The defaults are scripts/gunicorn.conf.py's with Redis: what scripts/run starts.
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
+    parser.add_argument(
+        "--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn worker processes (default 2 per CPU)"
+    )
+    parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker (default 2)")
     parser.add_argument(
         "--rounds",
         type=int,
@@ -735,11 +737,29 @@ class Gunicorn:
                 raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n{self.log_path.read_text()[-3000:]}")
             try:
                 if requests.get(f"{self.url}/api/v1/ping", timeout=2).status_code == 200:
+                    self._wait_until_idle(deadline)
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not answer within 60 s:\n{self.log_path.read_text()[-3000:]}")
+
+    def _wait_until_idle(self, deadline: float) -> None:
+        """Until every worker has booted: the first answer comes from the first worker up,
+        while the others may still be importing the project, on the CPUs the phase measures."""
+        expected = int(self.env["WEB_CONCURRENCY"])
+
+        def group_cpu() -> tuple[int, float]:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+            return len(children), sum(_proc_cpu_seconds(int(pid)) for pid in [self.proc.pid, *children])
+
+        workers, used = group_cpu()
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now_workers, now_used = group_cpu()
+            if workers >= expected and now_workers >= expected and now_used - used < 0.05:
+                return  # all there, and (nearly) idle for half a second
+            workers, used = now_workers, now_used
 
     def stop(self) -> str:
         if self.proc is None:
