@@ -14,7 +14,7 @@ from django.conf import settings
 from blockscore import money
 from wallets.checks import MovementIntent, register_pre_transfer_check
 from wallets.exceptions import TransferRefused
-from wallets.services.ledger import ledger_day
+from wallets.services.ledger import sent_on
 
 
 class KycLimitExceeded(TransferRefused):
@@ -52,8 +52,7 @@ def kyc_tier_limits(intent: MovementIntent) -> None:
         shown = money.format_amount(per_transaction, intent.currency)
         over = f"Until your identity is verified you can move at most {shown} {intent.currency} at a time."
     elif intent.kind == "transfer":
-        today = ledger_day()
-        sent = source.transfers_out_minor if getattr(source, "transfers_out_day", None) == today else 0
+        sent = sent_on(source)
         if money.from_minor_units(sent, intent.currency) + intent.amount > per_day:
             shown = money.format_amount(per_day, intent.currency)
             over = f"Until your identity is verified you can send at most {shown} {intent.currency} a day."

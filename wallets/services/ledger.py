@@ -52,6 +52,12 @@ def ledger_day(moment: datetime | None = None) -> date:
     return (moment or timezone.now()).astimezone(timezone.get_default_timezone()).date()
 
 
+def sent_on(wallet: LedgerAccount, day: date | None = None) -> int:
+    """Minor units a wallet has sent in transfers on ``day`` (by default today, the ledger
+    day): its running daily total, which counts only for the day it was kept for."""
+    return wallet.transfers_out_minor if wallet.transfers_out_day == (day or ledger_day()) else 0
+
+
 def _to_units(lines: list[Line]) -> list[tuple[LedgerAccount, int]]:
     """The lines in minor units, after checking that they make a balanced entry."""
     if len(lines) < 2:
@@ -242,7 +248,7 @@ def _balances_update(
         account.balance_minor = running[account.pk]
         balances.append((account.pk, account.balance_minor))
         if transfer_day is not None and account.is_customer_wallet and deltas[account.pk] < 0:
-            sent = account.transfers_out_minor if account.transfers_out_day == transfer_day else 0
+            sent = sent_on(account, transfer_day)
             account.transfers_out_day, account.transfers_out_minor = transfer_day, sent - deltas[account.pk]
             days.append((account.pk, connection.ops.adapt_datefield_value(transfer_day)))
             totals.append((account.pk, account.transfers_out_minor))

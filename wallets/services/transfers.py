@@ -23,7 +23,7 @@ from blockscore import money, sql
 from wallets import checks, exceptions
 from wallets.models import JournalEntry, LedgerAccount
 from wallets.services.accounts import wallet_open
-from wallets.services.ledger import Line, entry_post, ledger_day
+from wallets.services.ledger import Line, entry_post, sent_on
 
 # What the transfer needs of each wallet; other fields load on access.
 _WALLET_FIELDS = [
@@ -86,10 +86,6 @@ def _limits_minor(currency: str) -> tuple[int, int]:
 
 def _display(units: int, currency: str) -> str:
     return f"{money.format_amount(money.from_minor_units(units, currency), currency)} {currency}"
-
-
-def _sent_today_minor(wallet: LedgerAccount) -> int:
-    return wallet.transfers_out_minor if wallet.transfers_out_day == ledger_day() else 0
 
 
 def transfer_create(
@@ -158,7 +154,7 @@ def _transfer(
         raise exceptions.LimitExceeded(f"A single transfer may be at most {_display(per_transfer, currency)}.")
     # A replay of a posted transfer is answered by entry_post; only new ones count against the day.
     replay = bool(idempotency_key) and JournalEntry.objects.filter(idempotency_key=idempotency_key).exists()
-    if not replay and _sent_today_minor(source) + units > per_day:
+    if not replay and sent_on(source) + units > per_day:
         raise exceptions.LimitExceeded(
             f"Transfers from this wallet may total at most {_display(per_day, currency)} a day."
         )
