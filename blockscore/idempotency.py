@@ -50,31 +50,31 @@ How it holds (the invariant)
 The record is written **in the same database transaction as the business effect**::
 
     BEGIN                                  -- transaction.atomic()
-      INSERT idempotency record (user, key, request hash, in_progress)
-                                           -- unique (user, key): the claim
+      take the key: advisory lock on (user, key), then look for its record
+                                           -- a committed one is replayed or refused
       SAVEPOINT                            -- the view: validate, call the service
         ... postings, audit events ...
       RELEASE SAVEPOINT                    -- (ROLLBACK TO it on a DomainError)
-      UPDATE record: completed, status, body, headers
+      INSERT record: completed, status, body, headers
     COMMIT                                 -- the effect and its record, or neither
 
 (A view whose refusals all come before its first write, a transfer, runs without the
 savepoint: ``@idempotent_post(savepoint=False)``.) So a response is stored if and only if
-its effect committed: a crash at any point
-leaves either both or neither, and there is no "claimed but never finished" state for
-anyone else to see (``in_progress`` is visible only inside the claiming transaction; a
-committed ``in_progress`` row, which this module never leaves behind, would answer 409).
+its effect committed: a crash at any point leaves either both or neither, and there is
+no "claimed but never finished" state for anyone else to see. The record is written
+once, with its answer: an insert, not an insert at the claim and an update at the end.
 
-Concurrent duplicates are serialised by the unique constraint:
+Concurrent duplicates take turns on the key:
 
-* PostgreSQL: the second ``INSERT ... ON CONFLICT (user, key) DO NOTHING`` blocks on
-  the first transaction's uncommitted index entry. When the first commits, it inserts
-  nothing (no error, so the transaction goes on without a savepoint); the following
-  SELECT, a new snapshot under READ COMMITTED (Django's default; this module needs
-  it), sees the committed record and replays it. If the first rolled back, the INSERT
-  succeeds and the second runs as if it were first. The wait is bounded by
-  ``lock_timeout`` set for that one statement (``IDEMPOTENCY_LOCK_WAIT_SECONDS``);
-  running out answers 409.
+* PostgreSQL: the claim takes ``pg_advisory_xact_lock`` on a 64-bit hash of (user, key),
+  held until the transaction ends, and in the same round trip SELECTs the record. A
+  duplicate waits at the lock while the first runs; when the first commits, the
+  duplicate's SELECT (a statement of its own, so a new snapshot under READ COMMITTED,
+  Django's default; this module needs it) sees the committed record and replays it. If
+  the first rolled back, there is no record and the duplicate runs as if it were first.
+  The wait is bounded by ``lock_timeout`` set for that one round trip
+  (``IDEMPOTENCY_LOCK_WAIT_SECONDS``); running out answers 409. The unique (user, key)
+  constraint stays as the backstop.
 * SQLite: the project opens transactions with ``BEGIN IMMEDIATE`` (settings
   ``transaction_mode``), so writers queue at BEGIN (bounded by the connection's
   ``timeout``); the second finds the first's committed record and replays it.
@@ -222,17 +222,41 @@ class IdempotentCall:
         self.response: HttpResponseBase | None = None
 
     def claim(self) -> None:
-        """Insert the record, or find the committed one and replay or refuse it.
+        """Take the key for this transaction, then replay or refuse a committed record of it.
 
-        ``INSERT ... ON CONFLICT DO NOTHING``: a key held by a committed record inserts
-        nothing (no error, so no savepoint is needed), and a key held by a transaction
-        still running waits for it (bounded) before deciding. Running out of that wait
-        raises the 409, which rolls the whole transaction back.
+        PostgreSQL: a transaction-scoped advisory lock on (user, key), then the record's
+        SELECT, one round trip. A key held by a transaction still running is waited for
+        (bounded) at the lock; running out of that wait raises the 409, which rolls the
+        whole transaction back. The SELECT, a statement of its own, sees what committed
+        while the lock was waited for. SQLite: transactions begin IMMEDIATE, so the
+        transaction already has the database to itself.
         """
         now = timezone.now()
-        ttl = timedelta(seconds=getattr(settings, "IDEMPOTENCY_TTL_SECONDS", DEFAULT_TTL_SECONDS))
-        for _attempt in range(3):
-            record = sql.build(
+        connection = connections[self.using]
+        if connection.vendor == "postgresql":
+            hot = sql.cursor(connection)
+            try:
+                with _bounded_lock_wait(self.using) as prefix:
+                    sql.execute_all(
+                        hot,
+                        [(_LOCK_SQL, [_lock_id(self.user.pk, self.key)]), (_FIND_SQL, [self.user.pk, self.key])],
+                        prefix=prefix,
+                    )
+            except OperationalError as exc:
+                if _sqlstate(exc) == _LOCK_NOT_AVAILABLE:
+                    raise IdempotencyRequestInProgress()
+                raise
+            row = hot.fetchone()
+            existing = _record_from_row(row, self.using) if row is not None else None
+        else:
+            existing = IdempotencyRecord.objects.using(self.using).filter(user=self.user, key=self.key).first()
+        if existing is not None and existing.expires_at <= now:
+            # An expired key is a new key; housekeeping may not have run yet.
+            IdempotencyRecord.objects.using(self.using).filter(pk=existing.pk).delete()
+            existing = None
+        if existing is None:
+            ttl = timedelta(seconds=getattr(settings, "IDEMPOTENCY_TTL_SECONDS", DEFAULT_TTL_SECONDS))
+            self.record = sql.build(
                 IdempotencyRecord,
                 user_id=self.user.pk,
                 key=self.key,
@@ -242,41 +266,23 @@ class IdempotentCall:
                 created_at=now,
                 expires_at=now + ttl,
             )
-            try:
-                with _bounded_lock_wait(self.using) as prefix:
-                    inserted = _RECORD_INSERT.insert_or_skip(
-                        record, conflict=("user_id", "key"), using=self.using, prefix=prefix
-                    )
-            except OperationalError as exc:
-                if _sqlstate(exc) == _LOCK_NOT_AVAILABLE:
-                    raise IdempotencyRequestInProgress()
-                raise
-            if inserted:
-                self.record = record
-                return
-            existing = IdempotencyRecord.objects.using(self.using).filter(user=self.user, key=self.key).first()
-            if existing is None:
-                continue  # purged between our INSERT and SELECT: claim again
-            if existing.expires_at <= now:
-                # An expired key is a new key; housekeeping may not have run yet.
-                IdempotencyRecord.objects.using(self.using).filter(pk=existing.pk, expires_at__lte=now).delete()
-                continue
-            if existing.request_hash != self.fingerprint:
-                raise IdempotencyKeyReused(
-                    f"This {HEADER} was already used for a different request "
-                    f"({existing.method} {existing.path}). Use a new key for a new operation."
-                )
-            if existing.state != IdempotencyRecord.State.COMPLETED:
-                raise IdempotencyRequestInProgress()
-            self.replayed = True
-            self.response = replay_response(existing)
             return
-        raise IdempotencyRequestInProgress()  # lost the race three times: let the client retry
+        if existing.request_hash != self.fingerprint:
+            raise IdempotencyKeyReused(
+                f"This {HEADER} was already used for a different request "
+                f"({existing.method} {existing.path}). Use a new key for a new operation."
+            )
+        if existing.state != IdempotencyRecord.State.COMPLETED:
+            raise IdempotencyRequestInProgress()  # not written by this module (it writes answers only)
+        self.replayed = True
+        self.response = replay_response(existing)
 
     def refusal_response(self, exc: DomainError) -> HttpResponseBase:
         return _rendered(self.view, self.request, self.view.handle_exception(exc))
 
     def store(self) -> None:
+        """Write the record with its answer: one INSERT, in the transaction of the effect
+        (on PostgreSQL, sent in the round trip of its COMMIT)."""
         response = _rendered(self.view, self.request, self.response)
         self.response = response
         record = self.record
@@ -285,20 +291,11 @@ class IdempotentCall:
         record.response_body = response.content.decode("utf-8")
         record.response_headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
         record.completed_at = timezone.now()
-        connection = connections[self.using]
-        sql.execute(sql.cursor(connection), _STORE_SQL, _STORED.values(record, connection) + [record.pk])
+        # Sent with the COMMIT: nothing in the transaction reads it.
+        statement, params = _RECORD_INSERT.statement([record], using=self.using)
+        sql.execute_at_commit(connections[self.using], statement, params)
 
 
-# The answer, written over the claim in one statement (the hot path of every money POST);
-# a RowInsert only for its fields and their conversions.
-_STORED = RowInsert(
-    IdempotencyRecord, ["state", "response_status", "response_body", "response_headers", "completed_at"]
-)
-_STORE_SQL = (
-    f"UPDATE {IdempotencyRecord._meta.db_table} SET "
-    + ", ".join(f"{field.column} = %s" for field in _STORED.fields)
-    + " WHERE id = %s"
-)
 _RECORD_INSERT = RowInsert(
     IdempotencyRecord,
     [
@@ -315,8 +312,39 @@ _RECORD_INSERT = RowInsert(
         "completed_at",
         "expires_at",
     ],
-    prepared=True,
 )
+_RECORD_COLUMNS = [
+    "id",
+    "method",
+    "path",
+    "request_hash",
+    "state",
+    "response_status",
+    "response_body",
+    "response_headers",
+    "expires_at",
+]
+_FIND_SQL = (
+    f"SELECT {', '.join(_RECORD_COLUMNS)} FROM {IdempotencyRecord._meta.db_table} WHERE user_id = %s AND key = %s"
+)
+_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
+
+
+def _lock_id(user_id: int, key: str) -> int:
+    """The advisory lock of (user, key): 64 bits of a hash (a collision only makes two
+    requests take turns), in a namespace of its own."""
+    digest = hashlib.sha256(f"blockscore.idempotency:{user_id}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _record_from_row(row: tuple, using: str) -> IdempotencyRecord:
+    values = dict(zip(_RECORD_COLUMNS, row, strict=True))
+    headers = values["response_headers"]
+    values["response_headers"] = json.loads(headers) if isinstance(headers, str) else headers
+    record = IdempotencyRecord(**values)
+    record._state.adding = False
+    record._state.db = using
+    return record
 
 
 @contextmanager

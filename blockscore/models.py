@@ -36,10 +36,10 @@ class JobRun(models.Model):
 class IdempotencyRecord(models.Model):
     """One Idempotency-Key of one user: the request it was first used for and its answer.
 
-    Written in the same transaction as the effect of that request (see
-    ``blockscore.idempotency``), so a committed record is always ``completed`` and its
-    response is exactly what the client was (or would have been) sent. ``in_progress``
-    is seen only inside the claiming transaction.
+    Written once, with the answer, in the same transaction as the effect of that request
+    (see ``blockscore.idempotency``), so a committed record is always ``completed`` and
+    its response is exactly what the client was (or would have been) sent. A request
+    still running holds its key with a lock, not a row; ``in_progress`` is not written.
     """
 
     class State(models.TextChoices):
@@ -47,9 +47,8 @@ class IdempotencyRecord(models.Model):
         COMPLETED = "completed", "Completed"
 
     # Not indexed alone: the unique (user, key) index starts with user. No database
-    # constraint: its check would lock the user's row twice in every money request (at the
-    # claim, and again at the answer written over it); records go with their user through
-    # Django's cascade, and expire within a day anyway.
+    # constraint: its check would lock the user's row in every money request; records go
+    # with their user through Django's cascade, and expire within a day anyway.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

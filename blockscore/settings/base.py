@@ -120,6 +120,10 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, sending BEGIN with a transaction's first statement (one round
+        # trip less per transaction): blockscore/postgresql/base.py.
+        DATABASES["default"]["ENGINE"] = "blockscore.postgresql"
 else:
     DATABASES = {
         "default": {

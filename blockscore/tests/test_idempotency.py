@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.utils import extend_schema
@@ -423,6 +423,43 @@ def test_a_duplicate_while_the_first_is_still_running_gets_409_with_retry_after(
     assert postings() == 1
     later = post(clients[1], body, key="slow")
     assert replayed(later) and later.content == first.content
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_record_that_cannot_be_written_at_commit_undoes_the_effect(user):
+    """The record goes to the database with the COMMIT: if it cannot be written there (here
+    a row planted under its key behind the lock's back), the effect is undone with it."""
+    client = client_for(user)
+    body = {"amount": "5.00", "memo": "slow"}
+
+    def call(index):
+        if index == 0:
+            return post(client, body, key="planted")  # the test client re-raises the 500's error
+        try:
+            assert HOOKS.entered.wait(10), "the first request never started"
+            now = timezone.now()
+            IdempotencyRecord.objects.create(
+                user=user,
+                key="planted",
+                method="POST",
+                path=PATH,
+                request_hash="0" * 64,
+                state=IdempotencyRecord.State.COMPLETED,
+                response_status=201,
+                response_body="{}",
+                expires_at=now + timedelta(hours=1),
+            )
+        finally:
+            HOOKS.release.set()
+
+    first, planted = run_in_parallel(2, call)
+
+    assert isinstance(first, IntegrityError), first
+    assert planted is None
+    assert postings() == 0
+    assert list(IdempotencyRecord.objects.values_list("request_hash", flat=True)) == ["0" * 64]
+    assert post(client, BODY, key="next").status_code == 201  # the connection goes on
 
 
 @on_postgresql
