@@ -12,6 +12,7 @@ import re
 import time
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 
@@ -74,6 +75,19 @@ class RequestIdMiddleware:
             request_context.deactivate(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class AnonymousUserMiddleware:
+    """The API's stand-in for AuthenticationMiddleware (settings.API_MIDDLEWARE): no
+    session to read a user from, so ``request.user`` is anonymous until DRF replaces it
+    with the bearer token's user."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.user = AnonymousUser()
+        return self.get_response(request)
 
 
 class SecurityHeadersMiddleware:

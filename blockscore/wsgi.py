@@ -1,6 +1,10 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blockscore.settings.local")
-application = get_wsgi_application()
+django.setup(set_prefix=False)  # as django.core.wsgi.get_wsgi_application does
+
+from blockscore.handlers import ApiAwareWSGIHandler  # noqa: E402 - needs the app registry
+
+application = ApiAwareWSGIHandler()

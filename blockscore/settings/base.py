@@ -94,6 +94,24 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The chain for requests under /api/ (blockscore.handlers): MIDDLEWARE without what only
+# the browser console uses. Bearer tokens authenticate the API, so request.user is the
+# anonymous user until DRF has authenticated the request.
+_CONSOLE_ONLY_MIDDLEWARE = {
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+}
+API_MIDDLEWARE = [
+    "blockscore.middleware.AnonymousUserMiddleware"
+    if path == "django.contrib.auth.middleware.AuthenticationMiddleware"
+    else path
+    for path in MIDDLEWARE
+    if path not in _CONSOLE_ONLY_MIDDLEWARE
+]
+
 ROOT_URLCONF = "blockscore.urls"
 WSGI_APPLICATION = "blockscore.wsgi.application"
 
