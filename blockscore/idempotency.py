@@ -57,6 +57,7 @@ The record is written **in the same database transaction as the business effect*
       RELEASE SAVEPOINT                    -- (ROLLBACK TO it on a DomainError)
       INSERT record: completed, status, body, headers
     COMMIT                                 -- the effect and its record, or neither
+                                           -- (PostgreSQL: INSERT and COMMIT in one message)
 
 (A view whose refusals all come before its first write, a transfer, runs without the
 savepoint: ``@idempotent_post(savepoint=False)``.) So a response is stored if and only if
