@@ -26,6 +26,7 @@ api_v1 = [
     path("", include("wallets.api.payment_request_urls")),
     path("", include("credit.api.urls")),
     path("", include("compliance.api.urls")),
+    path("", include("loans.api.urls")),
 ]
 
 urlpatterns = [

@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class LoansConfig(AppConfig):
     name = "loans"
+
+    def ready(self):
+        from audit.events import register_actions
+        from loans.actions import ACTIONS
+
+        register_actions(ACTIONS)

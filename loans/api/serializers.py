@@ -1,0 +1,120 @@
+from rest_framework import serializers
+
+from blockscore import money
+from blockscore.api.serializers import AmountStringField, StrictSerializer
+from loans.models import LoanProduct
+
+
+def _amount(value, currency: str) -> str:
+    return money.format_amount(value, currency)
+
+
+class ProductOutput(serializers.ModelSerializer):
+    min_amount = serializers.SerializerMethodField()
+    max_amount = serializers.SerializerMethodField()
+    late_fee_amount = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LoanProduct
+        fields = [
+            "code",
+            "name",
+            "description",
+            "currency",
+            "min_amount",
+            "max_amount",
+            "min_term",
+            "max_term",
+            "frequency",
+            "interest_method",
+            "annual_rate_percent",
+            "origination_fee_percent",
+            "late_fee_amount",
+            "late_fee_percent",
+            "grace_days",
+        ]
+        read_only_fields = fields
+
+    def get_min_amount(self, product) -> str:
+        return _amount(product.min_amount, product.currency)
+
+    def get_max_amount(self, product) -> str:
+        return _amount(product.max_amount, product.currency)
+
+    def get_late_fee_amount(self, product) -> str:
+        return _amount(money.from_minor_units(product.late_fee_minor, product.currency), product.currency)
+
+
+class LoanQuoteInput(StrictSerializer):
+    product = serializers.SlugField(max_length=40, help_text="The product's code.")
+    amount = AmountStringField()
+    term = serializers.IntegerField(min_value=1, max_value=1000, help_text="Number of installments.")
+
+
+class InstallmentOutput(serializers.Serializer):
+    number = serializers.IntegerField()
+    due_date = serializers.DateField()
+    principal = serializers.SerializerMethodField()
+    interest = serializers.SerializerMethodField()
+    payment = serializers.SerializerMethodField()
+    balance_after = serializers.SerializerMethodField()
+
+    def _money(self, value) -> str:
+        return _amount(value, self.context["currency"])
+
+    def get_principal(self, item) -> str:
+        return self._money(item.principal)
+
+    def get_interest(self, item) -> str:
+        return self._money(item.interest)
+
+    def get_payment(self, item) -> str:
+        return self._money(item.payment)
+
+    def get_balance_after(self, item) -> str:
+        return self._money(item.balance_after)
+
+
+class LoanQuoteOutput(serializers.Serializer):
+    product = serializers.CharField(source="product.code")
+    currency = serializers.CharField()
+    amount = serializers.SerializerMethodField()
+    term = serializers.IntegerField()
+    frequency = serializers.CharField(source="product.frequency")
+    interest_method = serializers.CharField(source="product.interest_method")
+    annual_rate_percent = serializers.DecimalField(
+        source="product.annual_rate_percent", max_digits=6, decimal_places=3, coerce_to_string=True
+    )
+    origination_fee = serializers.SerializerMethodField()
+    amount_disbursed = serializers.SerializerMethodField()
+    total_interest = serializers.SerializerMethodField()
+    total_cost = serializers.SerializerMethodField()
+    total_payable = serializers.SerializerMethodField()
+    apr_percent = serializers.DecimalField(source="apr", max_digits=8, decimal_places=1, coerce_to_string=True)
+    apr_definition = serializers.SerializerMethodField()
+    start_date = serializers.DateField(source="start")
+    installments = serializers.SerializerMethodField()
+
+    def get_amount(self, quote) -> str:
+        return _amount(quote.amount, quote.currency)
+
+    def get_origination_fee(self, quote) -> str:
+        return _amount(quote.origination_fee, quote.currency)
+
+    def get_amount_disbursed(self, quote) -> str:
+        return _amount(quote.amount_disbursed, quote.currency)
+
+    def get_total_interest(self, quote) -> str:
+        return _amount(quote.total_interest, quote.currency)
+
+    def get_total_cost(self, quote) -> str:
+        return _amount(quote.total_cost, quote.currency)
+
+    def get_total_payable(self, quote) -> str:
+        return _amount(quote.total_payable, quote.currency)
+
+    def get_apr_definition(self, quote) -> str:
+        return "EU Consumer Credit Directive 2008/48/EC, Annex I (as amended by Directive 2011/90/EU)"
+
+    def get_installments(self, quote) -> list[dict]:
+        return InstallmentOutput(quote.installments, many=True, context={"currency": quote.currency}).data

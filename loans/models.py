@@ -1,0 +1,114 @@
+"""Loan products: the terms a customer can borrow on, kept by staff in the console.
+
+Amounts are stored in the currency's minor units, as the ledger stores them; rates and
+fees as percentages (``24.000`` is 24 % a year). A product is never deleted: it is
+switched off (``is_active``), because applications and loans keep pointing at the terms
+they were made on.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from blockscore import money
+from wallets.models import CURRENCY_CHOICES
+
+
+class LoanProduct(models.Model):
+    class InterestMethod(models.TextChoices):
+        DECLINING = "declining", "Declining balance (amortising, equal installments)"
+        FLAT = "flat", "Flat (interest on the original amount)"
+
+    class Frequency(models.TextChoices):
+        MONTHLY = "monthly", "Monthly"
+        WEEKLY = "weekly", "Weekly"
+
+    code = models.SlugField(max_length=40, unique=True, help_text="Stable identifier used by the API.")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    min_amount_minor = models.BigIntegerField(help_text="Smallest amount, in minor units (cents).")
+    max_amount_minor = models.BigIntegerField(help_text="Largest amount, in minor units (cents).")
+    min_term = models.PositiveSmallIntegerField(help_text="Fewest installments.")
+    max_term = models.PositiveSmallIntegerField(help_text="Most installments.")
+    interest_method = models.CharField(max_length=10, choices=InterestMethod.choices)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.MONTHLY)
+    annual_rate_percent = models.DecimalField(max_digits=6, decimal_places=3, help_text="Nominal annual rate, in %.")
+    origination_fee_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("0"), help_text="Of the amount, withheld at disbursement, in %."
+    )
+    late_fee_minor = models.BigIntegerField(
+        default=0, help_text="Fixed late fee per overdue installment (minor units)."
+    )
+    late_fee_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("0"), help_text="Late fee as % of the overdue installment."
+    )
+    grace_days = models.PositiveSmallIntegerField(default=0, help_text="Days after the due date before a late fee.")
+    min_score = models.PositiveSmallIntegerField(default=0, help_text="Lowest credit score accepted.")
+    max_debt_to_income_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("40"), help_text="Highest debt-to-income ratio, in %."
+    )
+    second_approval_above_minor = models.BigIntegerField(
+        null=True, blank=True, help_text="Above this amount (minor units) a second loan officer must approve."
+    )
+    is_active = models.BooleanField(default=True, help_text="Offered to customers.")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["currency", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_amount_minor__gt=0, max_amount_minor__gte=models.F("min_amount_minor")),
+                name="loans_product_amount_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_term__gte=1, max_term__gte=models.F("min_term")), name="loans_product_term_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    annual_rate_percent__gte=0,
+                    origination_fee_percent__gte=0,
+                    origination_fee_percent__lt=100,
+                    late_fee_minor__gte=0,
+                    late_fee_percent__gte=0,
+                    max_debt_to_income_percent__gt=0,
+                ),
+                name="loans_product_rates",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code}, {self.currency})"
+
+    @property
+    def min_amount(self) -> Decimal:
+        return money.from_minor_units(self.min_amount_minor, self.currency)
+
+    @property
+    def max_amount(self) -> Decimal:
+        return money.from_minor_units(self.max_amount_minor, self.currency)
+
+    @property
+    def annual_rate(self) -> Decimal:
+        """The nominal annual rate as a fraction (0.24 for 24 %)."""
+        return self.annual_rate_percent / 100
+
+    def clean(self):
+        errors = {}
+        if self.min_amount_minor is not None and self.min_amount_minor <= 0:
+            errors["min_amount_minor"] = "The smallest amount must be positive."
+        if None not in (self.min_amount_minor, self.max_amount_minor) and self.max_amount_minor < self.min_amount_minor:
+            errors["max_amount_minor"] = "The largest amount must not be below the smallest."
+        if self.min_term is not None and self.min_term < 1:
+            errors["min_term"] = "At least one installment."
+        if None not in (self.min_term, self.max_term) and self.max_term < self.min_term:
+            errors["max_term"] = "The most installments must not be fewer than the fewest."
+        if self.origination_fee_percent is not None and not 0 <= self.origination_fee_percent < 100:
+            errors["origination_fee_percent"] = "Between 0 and 100 %."
+        if errors:
+            raise ValidationError(errors)
