@@ -17,3 +17,21 @@ class TermOutsideProduct(DomainError):
     code = "term_outside_product"
     status_code = 422
     default_detail = "The term is outside the product's limits."
+
+
+class InvalidApplicationState(DomainError):
+    code = "invalid_application_state"
+    status_code = 409
+    default_detail = "The application is not in a state that allows that."
+
+
+class KycNotApproved(DomainError):
+    code = "kyc_not_approved"
+    status_code = 422
+    default_detail = "Verify your identity (KYC) before applying for a loan."
+
+
+class ComplianceHold(DomainError):
+    code = "compliance_hold"
+    status_code = 422
+    default_detail = "We cannot take a loan application from this account at the moment."

@@ -1,4 +1,5 @@
-"""Loan products: the terms a customer can borrow on, kept by staff in the console.
+"""Loan products (the terms a customer can borrow on, kept by staff in the console) and
+loan applications.
 
 Amounts are stored in the currency's minor units, as the ledger stores them; rates and
 fees as percentages (``24.000`` is 24 % a year). A product is never deleted: it is
@@ -6,6 +7,7 @@ switched off (``is_active``), because applications and loans keep pointing at th
 they were made on.
 """
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -112,3 +114,82 @@ class LoanProduct(models.Model):
             errors["origination_fee_percent"] = "Between 0 and 100 %."
         if errors:
             raise ValidationError(errors)
+
+
+class LoanApplication(models.Model):
+    """A customer's request to borrow, and what underwriting and officers decided.
+
+    The state machine (``loans.services.applications``): draft → submitted → automatic
+    underwriting → approved, referred or declined; a referred one waits for a loan
+    officer. Cancellable by the customer until it is disbursed. Each transition is
+    audited with who, when, why and the state it left.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        APPROVED = "approved", "Approved"
+        REFERRED = "referred", "Referred to a loan officer"
+        DECLINED = "declined", "Declined"
+        ACCEPTED = "accepted", "Accepted by the customer"
+        DISBURSED = "disbursed", "Disbursed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Purpose(models.TextChoices):
+        PERSONAL = "personal", "Personal"
+        EDUCATION = "education", "Education"
+        BUSINESS = "business", "Business"
+        HOME_IMPROVEMENT = "home_improvement", "Home improvement"
+        MEDICAL = "medical", "Medical"
+        VEHICLE = "vehicle", "Vehicle"
+        DEBT_CONSOLIDATION = "debt_consolidation", "Debt consolidation"
+        OTHER = "other", "Other"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="loan_applications")
+    product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="applications")
+    amount_minor = models.BigIntegerField()
+    term = models.PositiveSmallIntegerField(help_text="Number of installments.")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    monthly_income_minor = models.BigIntegerField()
+    monthly_expenses_minor = models.BigIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    # What underwriting saw and decided (loans.underwriting), kept as it was.
+    score = models.ForeignKey("credit.CreditScore", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decision = models.JSONField(default=dict, blank=True)
+    ruleset_version = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["applicant", "-created_at"], name="loans_application_of_customer")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    amount_minor__gt=0, term__gte=1, monthly_income_minor__gte=0, monthly_expenses_minor__gte=0
+                ),
+                name="loans_application_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.code} {self.amount} {self.product.currency} ({self.status})"
+
+    @property
+    def currency(self) -> str:
+        return self.product.currency
+
+    @property
+    def amount(self) -> Decimal:
+        return money.from_minor_units(self.amount_minor, self.product.currency)
+
+    @property
+    def monthly_income(self) -> Decimal:
+        return money.from_minor_units(self.monthly_income_minor, self.product.currency)
+
+    @property
+    def monthly_expenses(self) -> Decimal:
+        return money.from_minor_units(self.monthly_expenses_minor, self.product.currency)

@@ -271,3 +271,13 @@ def case_report(*, case: Case, officer) -> dict:
     from compliance.services.case_report import build_report
 
     return build_report(case=case, officer=officer)
+
+
+def sanctions_hold(user) -> bool:
+    """Whether a sanctions screening case about ``user`` is open (not yet closed as a false
+    positive) or was confirmed: such a customer may not be lent to (loans call this)."""
+    return Case.objects.filter(
+        subject=user,
+        kind=Case.Kind.SCREENING,
+        status__in=[Case.Status.OPEN, Case.Status.INVESTIGATING, Case.Status.ESCALATED, Case.Status.CLOSED_CONFIRMED],
+    ).exists()

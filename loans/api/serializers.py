@@ -1,8 +1,9 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from blockscore import money
 from blockscore.api.serializers import AmountStringField, StrictSerializer
-from loans.models import LoanProduct
+from loans.models import LoanApplication, LoanProduct
 
 
 def _amount(value, currency: str) -> str:
@@ -118,3 +119,58 @@ class LoanQuoteOutput(serializers.Serializer):
 
     def get_installments(self, quote) -> list[dict]:
         return InstallmentOutput(quote.installments, many=True, context={"currency": quote.currency}).data
+
+
+class ApplicationInput(StrictSerializer):
+    product = serializers.SlugField(max_length=40, help_text="The product's code.")
+    amount = AmountStringField()
+    term = serializers.IntegerField(min_value=1, max_value=1000, help_text="Number of installments.")
+    purpose = serializers.ChoiceField(choices=LoanApplication.Purpose.choices)
+    monthly_income = AmountStringField(help_text="Net monthly income, in the product's currency.")
+    monthly_expenses = AmountStringField(help_text="Monthly living costs without debt payments.")
+
+
+class CancelInput(StrictSerializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class DecisionOutput(serializers.Serializer):
+    outcome = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    adverse_action_reasons = serializers.ListField(child=serializers.CharField())
+    debt_to_income_percent = serializers.CharField(allow_null=True)
+    monthly_installment = serializers.CharField(allow_null=True)
+    recommended_amount = serializers.CharField(allow_null=True)
+    recommended_rate_percent = serializers.CharField(allow_null=True)
+    version = serializers.CharField()
+
+
+class ApplicationOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    product = serializers.CharField(source="product.code")
+    currency = serializers.CharField()
+    amount = serializers.SerializerMethodField()
+    term = serializers.IntegerField()
+    purpose = serializers.CharField()
+    monthly_income = serializers.SerializerMethodField()
+    monthly_expenses = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    score = serializers.IntegerField(source="score.score", default=None, allow_null=True)
+    decision = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+
+    def get_amount(self, application) -> str:
+        return _amount(application.amount, application.currency)
+
+    def get_monthly_income(self, application) -> str:
+        return _amount(application.monthly_income, application.currency)
+
+    def get_monthly_expenses(self, application) -> str:
+        return _amount(application.monthly_expenses, application.currency)
+
+    @extend_schema_field(DecisionOutput(allow_null=True))
+    def get_decision(self, application) -> dict | None:
+        return DecisionOutput(application.decision).data if application.decision else None

@@ -1,15 +1,43 @@
-"""Loan products and quotes (applications and loans follow)."""
+"""Loan products, quotes and applications."""
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from blockscore import money
-from loans.api.serializers import LoanQuoteInput, LoanQuoteOutput, ProductOutput
+from loans import services
+from loans.api.serializers import (
+    ApplicationInput,
+    ApplicationOutput,
+    CancelInput,
+    LoanQuoteInput,
+    LoanQuoteOutput,
+    ProductOutput,
+)
 from loans.exceptions import ProductUnavailable
-from loans.models import LoanProduct
-from loans.services import loan_quote
+from loans.models import LoanApplication, LoanProduct
+
+
+def _product(code: str) -> LoanProduct:
+    product = LoanProduct.objects.filter(code=code, is_active=True).first()
+    if product is None:
+        raise ProductUnavailable()
+    return product
+
+
+def _parsed(data: dict, fields: list[str], currency: str, *, allow_zero: tuple[str, ...] = ()) -> dict:
+    """Parse the named amount strings in ``currency``: 400 with the field's error otherwise."""
+    errors, parsed = {}, {}
+    for name in fields:
+        try:
+            parsed[name] = money.parse_amount(data[name], currency, allow_zero=name in allow_zero)
+        except money.InvalidAmount as exc:
+            errors[name] = [exc.detail]
+    if errors:
+        raise serializers.ValidationError(errors)
+    return parsed
 
 
 class ProductsView(APIView):
@@ -33,12 +61,97 @@ class QuoteView(APIView):
     def post(self, request):
         data = LoanQuoteInput(data=request.data)
         data.is_valid(raise_exception=True)
-        product = LoanProduct.objects.filter(code=data.validated_data["product"], is_active=True).first()
-        if product is None:
-            raise ProductUnavailable()
-        try:
-            amount = money.parse_amount(data.validated_data["amount"], product.currency)
-        except money.InvalidAmount as exc:
-            raise serializers.ValidationError({"amount": [exc.detail]}) from exc
-        quote = loan_quote(product=product, amount=amount, term=data.validated_data["term"])
+        product = _product(data.validated_data["product"])
+        amount = _parsed(data.validated_data, ["amount"], product.currency)["amount"]
+        quote = services.loan_quote(product=product, amount=amount, term=data.validated_data["term"])
         return Response(LoanQuoteOutput(quote).data)
+
+
+def _application(request, application_id) -> LoanApplication:
+    """The customer's own application; another customer's is 404."""
+    application = (
+        LoanApplication.objects.filter(public_id=application_id, applicant=request.user)
+        .select_related("product", "score")
+        .first()
+    )
+    if application is None:
+        raise Http404
+    return application
+
+
+class ApplicationsView(generics.ListAPIView):
+    serializer_class = ApplicationOutput
+    queryset = LoanApplication.objects.none()
+    filter_backends = []
+
+    @extend_schema(tags=["loans"], summary="Your loan applications, newest first.")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return LoanApplication.objects.filter(applicant=self.request.user).select_related("product", "score")
+
+    @extend_schema(
+        tags=["loans"],
+        summary="Start a loan application (a draft; submit it to have it decided).",
+        request=ApplicationInput,
+        responses={
+            201: ApplicationOutput,
+            422: OpenApiResponse(
+                description="`product_unavailable`, `amount_outside_product`, `term_outside_product`."
+            ),
+        },
+    )
+    def post(self, request):
+        data = ApplicationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        product = _product(values["product"])
+        amounts = _parsed(
+            values, ["amount", "monthly_income", "monthly_expenses"], product.currency, allow_zero=("monthly_expenses",)
+        )
+        application = services.application_create(
+            applicant=request.user, product=product, term=values["term"], purpose=values["purpose"], **amounts
+        )
+        return Response(ApplicationOutput(application).data, status=status.HTTP_201_CREATED)
+
+
+class ApplicationDetailView(APIView):
+    @extend_schema(tags=["loans"], summary="One of your loan applications.", responses={200: ApplicationOutput})
+    def get(self, request, application_id):
+        return Response(ApplicationOutput(_application(request, application_id)).data)
+
+
+class ApplicationSubmitView(APIView):
+    @extend_schema(
+        tags=["loans"],
+        summary="Submit a draft: a fresh credit score and automatic underwriting decide it "
+        "(approved, referred to a loan officer, or declined with reasons).",
+        request=None,
+        responses={
+            200: ApplicationOutput,
+            409: OpenApiResponse(description="`invalid_application_state`: not a draft."),
+            422: OpenApiResponse(description="`kyc_not_approved`, `compliance_hold`, `product_unavailable`."),
+        },
+    )
+    def post(self, request, application_id):
+        application = services.application_submit(application=_application(request, application_id), actor=request.user)
+        return Response(ApplicationOutput(application).data)
+
+
+class ApplicationCancelView(APIView):
+    @extend_schema(
+        tags=["loans"],
+        summary="Cancel an application before it is disbursed.",
+        request=CancelInput,
+        responses={200: ApplicationOutput, 409: OpenApiResponse(description="`invalid_application_state`.")},
+    )
+    def post(self, request, application_id):
+        data = CancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = services.application_cancel(
+            application=_application(request, application_id), actor=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(ApplicationOutput(application).data)
