@@ -42,3 +42,7 @@ class LoanProductAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         product_save(obj, actor=request.user)
+
+
+# Console pages kept in their own modules, registered on import.
+from loans import admin_applications  # noqa: E402,F401

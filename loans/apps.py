@@ -6,6 +6,7 @@ class LoansConfig(AppConfig):
 
     def ready(self):
         from audit.events import register_actions
+        from loans import tasks  # noqa: F401  (registers the Celery tasks)
         from loans.actions import ACTIONS
 
         register_actions(ACTIONS)

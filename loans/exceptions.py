@@ -35,3 +35,21 @@ class ComplianceHold(DomainError):
     code = "compliance_hold"
     status_code = 422
     default_detail = "We cannot take a loan application from this account at the moment."
+
+
+class OwnApplication(DomainError):
+    code = "own_application"
+    status_code = 403
+    default_detail = "Nobody decides their own loan application."
+
+
+class SecondApproverRequired(DomainError):
+    code = "second_approver_required"
+    status_code = 403
+    default_detail = "Above this product's threshold a second, different loan officer must approve."
+
+
+class NotALoanOfficer(DomainError):
+    code = "permission_denied"
+    status_code = 403
+    default_detail = "Deciding loan applications needs the loan officer role."

@@ -158,6 +158,22 @@ class LoanApplication(models.Model):
     score = models.ForeignKey("credit.CreditScore", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decision = models.JSONField(default=dict, blank=True)
     ruleset_version = models.CharField(max_length=20, blank=True)
+    # What was approved: the request, or an officer's counter-offer (a smaller amount or
+    # another term within the product).
+    approved_amount_minor = models.BigIntegerField(null=True, blank=True)
+    approved_term = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Officers' decisions on a referred application. Above the product's threshold the
+    # approval takes two different loan officers: the first is recorded here until the
+    # second approves.
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_approved_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_note = models.TextField(blank=True)
+    decline_reasons = models.JSONField(default=list, blank=True, help_text="An officer's decline reason codes.")
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -166,6 +182,7 @@ class LoanApplication(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["applicant", "-created_at"], name="loans_application_of_customer")]
+        permissions = [("decide_loanapplication", "Can approve, decline and counter-offer referred applications")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(
@@ -193,3 +210,14 @@ class LoanApplication(models.Model):
     @property
     def monthly_expenses(self) -> Decimal:
         return money.from_minor_units(self.monthly_expenses_minor, self.product.currency)
+
+    @property
+    def approved_amount(self) -> Decimal | None:
+        if self.approved_amount_minor is None:
+            return None
+        return money.from_minor_units(self.approved_amount_minor, self.product.currency)
+
+    @property
+    def needs_two_approvals(self) -> bool:
+        threshold = self.product.second_approval_above_minor
+        return threshold is not None and self.amount_minor > threshold

@@ -155,6 +155,9 @@ class ApplicationOutput(serializers.Serializer):
     monthly_income = serializers.SerializerMethodField()
     monthly_expenses = serializers.SerializerMethodField()
     status = serializers.CharField()
+    approved_amount = serializers.SerializerMethodField()
+    approved_term = serializers.IntegerField(allow_null=True)
+    decline_reasons = serializers.ListField(child=serializers.CharField(), help_text="A loan officer's reasons.")
     score = serializers.IntegerField(source="score.score", default=None, allow_null=True)
     decision = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
@@ -164,6 +167,10 @@ class ApplicationOutput(serializers.Serializer):
 
     def get_amount(self, application) -> str:
         return _amount(application.amount, application.currency)
+
+    def get_approved_amount(self, application) -> str | None:
+        approved = application.approved_amount
+        return None if approved is None else _amount(approved, application.currency)
 
     def get_monthly_income(self, application) -> str:
         return _amount(application.monthly_income, application.currency)

@@ -123,6 +123,11 @@ def application_submit(*, application: LoanApplication, actor) -> LoanApplicatio
         "refer": LoanApplication.Status.REFERRED,
         "decline": LoanApplication.Status.DECLINED,
     }[decision.outcome]
+    if outcome == LoanApplication.Status.APPROVED and application.needs_two_approvals:
+        # The rules would approve, but this amount takes two loan officers (maker-checker).
+        outcome = LoanApplication.Status.REFERRED
+    elif outcome == LoanApplication.Status.APPROVED:
+        application.approved_amount_minor, application.approved_term = application.amount_minor, application.term
     before = application.status
     application.status = outcome
     application.score = score
