@@ -8,4 +8,6 @@ ACTIONS = {
     "loans.application_first_approval": "A loan officer gave the first of two approvals (above the threshold).",
     "loans.application_approved": "A loan officer approved a referred application (as asked or as a counter-offer).",
     "loans.application_declined": "A loan officer declined a referred application, with reasons.",
+    "loans.application_accepted": "The customer accepted an approved offer.",
+    "loans.loan_disbursed": "A loan was paid out to the customer's wallet and its schedule fixed.",
 }

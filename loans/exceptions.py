@@ -53,3 +53,9 @@ class NotALoanOfficer(DomainError):
     code = "permission_denied"
     status_code = 403
     default_detail = "Deciding loan applications needs the loan officer role."
+
+
+class WalletCurrencyMismatch(DomainError):
+    code = "wallet_currency_mismatch"
+    status_code = 422
+    default_detail = "The loan is paid out in its product's currency: choose a wallet in that currency."

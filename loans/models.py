@@ -221,3 +221,80 @@ class LoanApplication(models.Model):
     def needs_two_approvals(self) -> bool:
         threshold = self.product.second_approval_above_minor
         return threshold is not None and self.amount_minor > threshold
+
+
+class Loan(models.Model):
+    """A disbursed loan. Its terms are copied from the product and the approval at
+    disbursement, and its schedule (``Installment``) is fixed then: later changes to the
+    product change nothing here."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAID_OFF = "paid_off", "Paid off"
+        DEFAULTED = "defaulted", "Defaulted"
+        WRITTEN_OFF = "written_off", "Written off"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.OneToOneField(LoanApplication, on_delete=models.PROTECT, related_name="loan")
+    borrower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="loans")
+    product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="loans")
+    wallet = models.ForeignKey("wallets.LedgerAccount", on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    principal_minor = models.BigIntegerField()
+    origination_fee_minor = models.BigIntegerField(default=0)
+    term = models.PositiveSmallIntegerField()
+    interest_method = models.CharField(max_length=10, choices=LoanProduct.InterestMethod.choices)
+    frequency = models.CharField(max_length=10, choices=LoanProduct.Frequency.choices)
+    annual_rate_percent = models.DecimalField(max_digits=6, decimal_places=3)
+    apr_percent = models.DecimalField(max_digits=8, decimal_places=1)
+    start_date = models.DateField(
+        help_text="The disbursement's ledger day; installments fall due from one period later."
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    disbursement_entry = models.OneToOneField(
+        "wallets.JournalEntry", on_delete=models.PROTECT, related_name="+", help_text="The disbursement's ledger entry."
+    )
+    disbursed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-disbursed_at", "-id"]
+        indexes = [models.Index(fields=["borrower", "-disbursed_at"], name="loans_loan_of_borrower")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(principal_minor__gt=0, origination_fee_minor__gte=0, term__gte=1),
+                name="loans_loan_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.currency} to {self.borrower} ({self.status})"
+
+    @property
+    def principal(self) -> Decimal:
+        return money.from_minor_units(self.principal_minor, self.currency)
+
+    @property
+    def origination_fee(self) -> Decimal:
+        return money.from_minor_units(self.origination_fee_minor, self.currency)
+
+
+class Installment(models.Model):
+    """One installment of a loan's schedule, as fixed at disbursement."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="installments")
+    number = models.PositiveSmallIntegerField()
+    due_date = models.DateField()
+    principal_minor = models.BigIntegerField()
+    interest_minor = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["loan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "number"], name="loans_installment_once"),
+            models.CheckConstraint(
+                condition=models.Q(principal_minor__gte=0, interest_minor__gte=0), name="loans_installment_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} due {self.due_date}"

@@ -181,3 +181,55 @@ class ApplicationOutput(serializers.Serializer):
     @extend_schema_field(DecisionOutput(allow_null=True))
     def get_decision(self, application) -> dict | None:
         return DecisionOutput(application.decision).data if application.decision else None
+
+
+class AcceptInput(StrictSerializer):
+    wallet = serializers.UUIDField(
+        required=False, help_text="The wallet to pay into (default: your wallet in the loan's currency)."
+    )
+
+
+class LoanOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    application = serializers.UUIDField(source="application.public_id")
+    product = serializers.CharField(source="product.code")
+    currency = serializers.CharField()
+    principal = serializers.SerializerMethodField()
+    origination_fee = serializers.SerializerMethodField()
+    term = serializers.IntegerField()
+    frequency = serializers.CharField()
+    interest_method = serializers.CharField()
+    annual_rate_percent = serializers.DecimalField(max_digits=6, decimal_places=3, coerce_to_string=True)
+    apr_percent = serializers.DecimalField(max_digits=8, decimal_places=1, coerce_to_string=True)
+    wallet = serializers.UUIDField(source="wallet.public_id")
+    start_date = serializers.DateField()
+    status = serializers.CharField()
+    disbursement_entry = serializers.UUIDField(source="disbursement_entry.public_id")
+    disbursed_at = serializers.DateTimeField()
+
+    def get_principal(self, loan) -> str:
+        return _amount(loan.principal, loan.currency)
+
+    def get_origination_fee(self, loan) -> str:
+        return _amount(loan.origination_fee, loan.currency)
+
+
+class ScheduleRowOutput(serializers.Serializer):
+    number = serializers.IntegerField()
+    due_date = serializers.DateField()
+    principal = serializers.SerializerMethodField()
+    interest = serializers.SerializerMethodField()
+    payment = serializers.SerializerMethodField()
+
+    def _money(self, minor: int) -> str:
+        currency = self.context["currency"]
+        return _amount(money.from_minor_units(minor, currency), currency)
+
+    def get_principal(self, row) -> str:
+        return self._money(row.principal_minor)
+
+    def get_interest(self, row) -> str:
+        return self._money(row.interest_minor)
+
+    def get_payment(self, row) -> str:
+        return self._money(row.principal_minor + row.interest_minor)

@@ -17,4 +17,12 @@ urlpatterns = [
         views.ApplicationCancelView.as_view(),
         name="loan-application-cancel",
     ),
+    path(
+        "loans/applications/<uuid:application_id>/accept",
+        views.ApplicationAcceptView.as_view(),
+        name="loan-application-accept",
+    ),
+    path("loans", views.LoansView.as_view(), name="loans"),
+    path("loans/<uuid:loan_id>", views.LoanDetailView.as_view(), name="loan"),
+    path("loans/<uuid:loan_id>/schedule", views.LoanScheduleView.as_view(), name="loan-schedule"),
 ]

@@ -7,17 +7,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from blockscore import money
+from blockscore.idempotency import idempotent_post
 from loans import services
 from loans.api.serializers import (
+    AcceptInput,
     ApplicationInput,
     ApplicationOutput,
     CancelInput,
+    LoanOutput,
     LoanQuoteInput,
     LoanQuoteOutput,
     ProductOutput,
+    ScheduleRowOutput,
 )
 from loans.exceptions import ProductUnavailable
-from loans.models import LoanApplication, LoanProduct
+from loans.models import Loan, LoanApplication, LoanProduct
+from wallets import selectors as wallet_selectors
 
 
 def _product(code: str) -> LoanProduct:
@@ -155,3 +160,72 @@ class ApplicationCancelView(APIView):
             application=_application(request, application_id), actor=request.user, reason=data.validated_data["reason"]
         )
         return Response(ApplicationOutput(application).data)
+
+
+class ApplicationAcceptView(APIView):
+    throttle_scope = "money"
+
+    @extend_schema(
+        tags=["loans"],
+        summary="Accept an approved offer: the loan is paid into your wallet at once and its schedule fixed.",
+        request=AcceptInput,
+        responses={
+            201: LoanOutput,
+            409: OpenApiResponse(description="`invalid_application_state`: not an approved offer."),
+            422: OpenApiResponse(description="`wallet_currency_mismatch`."),
+        },
+    )
+    @idempotent_post
+    def post(self, request, application_id):
+        data = AcceptInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = _application(request, application_id)
+        wallet = None
+        if "wallet" in data.validated_data:
+            wallet = wallet_selectors.wallet_of(request.user, data.validated_data["wallet"])
+        loan = services.application_accept(application=application, actor=request.user, wallet=wallet)
+        return Response(LoanOutput(loan).data, status=status.HTTP_201_CREATED)
+
+
+def _loans_of(user):
+    return Loan.objects.filter(borrower=user).select_related("application", "product", "wallet", "disbursement_entry")
+
+
+def _loan(request, loan_id) -> Loan:
+    loan = _loans_of(request.user).filter(public_id=loan_id).first()
+    if loan is None:
+        raise Http404
+    return loan
+
+
+class LoansView(generics.ListAPIView):
+    serializer_class = LoanOutput
+    queryset = Loan.objects.none()
+    filter_backends = []
+
+    @extend_schema(tags=["loans"], summary="Your loans, newest first.")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return _loans_of(self.request.user)
+
+
+class LoanDetailView(APIView):
+    @extend_schema(tags=["loans"], summary="One of your loans.", responses={200: LoanOutput})
+    def get(self, request, loan_id):
+        return Response(LoanOutput(_loan(request, loan_id)).data)
+
+
+class LoanScheduleView(APIView):
+    @extend_schema(
+        tags=["loans"],
+        summary="A loan's schedule, as fixed at disbursement.",
+        responses={200: ScheduleRowOutput(many=True)},
+    )
+    def get(self, request, loan_id):
+        loan = _loan(request, loan_id)
+        rows = loan.installments.order_by("number")
+        return Response(ScheduleRowOutput(rows, many=True, context={"currency": loan.currency}).data)
