@@ -35,6 +35,8 @@ def _roles_survive_flush(request):
         importlib.import_module("credit.migrations.0003_survey_questions").sync(apps, None)
         importlib.import_module("credit.migrations.0004_credit_permissions").grant(apps, None)
         importlib.import_module("compliance.migrations.0002_compliance_permissions").grant(apps, None)
+        importlib.import_module("loans.migrations.0002_product_permissions").grant(apps, None)
+        importlib.import_module("loans.migrations.0005_application_permissions").grant(apps, None)
         if not _chain_head_exists():
             importlib.import_module("audit.migrations.0002_chain_head").create_head(apps, None)
     yield
