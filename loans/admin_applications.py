@@ -11,10 +11,10 @@ from django.urls import path, reverse
 from blockscore.admin import ReadOnlyAdmin
 from blockscore.exceptions import DomainError
 from compliance.services.kyc import kyc_status
-from loans import schedules
 from loans.models import LoanApplication
 from loans.services import DECLINE_REASONS, application_approve, application_decline
 from loans.services.decisions import DECIDE_PERMISSION
+from loans.services.quotes import product_schedule
 
 
 class AwaitingDecisionFilter(admin.SimpleListFilter):
@@ -145,21 +145,15 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
         application = self.get_object(request, object_id)
         extra = extra_context or {}
         if application is not None:
-            product = application.product
-            amount = application.approved_amount or application.amount
-            term = application.approved_term or application.term
             extra.update(
                 kyc=kyc_status(application.applicant),
                 screening_cases=application.applicant.compliance_cases.filter(kind="screening").order_by("-opened_at"),
                 score=application.score,
                 decision=application.decision,
-                schedule=schedules.schedule(
-                    amount=amount,
-                    currency=product.currency,
-                    annual_rate=product.annual_rate,
-                    term=term,
-                    method=product.interest_method,
-                    frequency=product.frequency,
+                schedule=product_schedule(
+                    application.product,
+                    amount=application.approved_amount or application.amount,
+                    term=application.approved_term or application.term,
                     start=(application.submitted_at or application.created_at).date(),
                 ),
                 decision_form=OfficerDecisionForm(),

@@ -281,10 +281,14 @@ def monthly_installment(amount: Decimal, terms: Terms) -> Decimal:
         frequency=terms.frequency,
         start=_SCHEDULE_START,
     )
-    payment = installments[0].payment
-    if terms.frequency == "weekly":
+    return per_month(installments[0].payment, frequency=terms.frequency, currency=terms.currency)
+
+
+def per_month(payment: Decimal, *, frequency: str, currency: str) -> Decimal:
+    """A regular payment as a monthly figure: a weekly one counts ``* 52 / 12``."""
+    if frequency == "weekly":
         with localcontext(prec=schedules.PRECISION):
-            return money.quantize(payment * _WEEKS_PER_YEAR / _MONTHS_PER_YEAR, terms.currency)
+            return money.quantize(payment * _WEEKS_PER_YEAR / _MONTHS_PER_YEAR, currency)
     return payment
 
 

@@ -22,10 +22,10 @@ from compliance.services.cases import sanctions_hold
 from compliance.services.kyc import is_verified
 from credit.models import CreditScore
 from credit.services.scores import score_compute
-from loans import schedules, underwriting
+from loans import underwriting
 from loans.exceptions import ComplianceHold, InvalidApplicationState, KycNotApproved, ProductUnavailable
 from loans.models import LoanApplication, LoanProduct
-from loans.services.quotes import loan_quote
+from loans.services.quotes import loan_quote, product_schedule
 
 CANCELLABLE = {
     LoanApplication.Status.DRAFT,
@@ -36,7 +36,8 @@ CANCELLABLE = {
 }
 
 
-def _audit(action: str, application: LoanApplication, actor, *, before: str, **metadata) -> None:
+def audit_transition(action: str, application: LoanApplication, actor, *, before: str, **metadata) -> None:
+    """The audit event of a state transition: who, the state left and the state entered, and why."""
     audit_event_record(
         action=action,
         actor=actor,
@@ -70,17 +71,18 @@ def application_create(
         monthly_income_minor=money.to_minor_units(money.exact(monthly_income, product.currency), product.currency),
         monthly_expenses_minor=money.to_minor_units(money.exact(monthly_expenses, product.currency), product.currency),
     )
-    _audit("loans.application_created", application, applicant, before="")
+    audit_transition("loans.application_created", application, applicant, before="")
     return application
 
 
-def _locked(application: LoanApplication) -> LoanApplication:
+def application_locked(application: LoanApplication) -> LoanApplication:
+    """The application, locked for this transaction (with its product), to change its state."""
     return LoanApplication.objects.select_for_update().select_related("product").get(pk=application.pk)
 
 
 @transaction.atomic
 def application_submit(*, application: LoanApplication, actor) -> LoanApplication:
-    application = _locked(application)
+    application = application_locked(application)
     if application.status != LoanApplication.Status.DRAFT:
         raise InvalidApplicationState(f"Only a draft can be submitted; this application is {application.status}.")
     applicant = application.applicant
@@ -137,7 +139,7 @@ def application_submit(*, application: LoanApplication, actor) -> LoanApplicatio
     if outcome != LoanApplication.Status.REFERRED:
         application.decided_at = now
     application.save()
-    _audit(
+    audit_transition(
         "loans.application_submitted",
         application,
         actor,
@@ -152,14 +154,14 @@ def application_submit(*, application: LoanApplication, actor) -> LoanApplicatio
 
 @transaction.atomic
 def application_cancel(*, application: LoanApplication, actor, reason: str = "") -> LoanApplication:
-    application = _locked(application)
+    application = application_locked(application)
     if application.status not in CANCELLABLE:
         raise InvalidApplicationState(f"An application that is {application.status} cannot be cancelled.")
     before = application.status
     application.status = LoanApplication.Status.CANCELLED
     application.cancelled_at = timezone.now()
     application.save(update_fields=["status", "cancelled_at"])
-    _audit("loans.application_cancelled", application, actor, before=before, reason=reason)
+    audit_transition("loans.application_cancelled", application, actor, before=before, reason=reason)
     return application
 
 
@@ -193,18 +195,7 @@ def _existing_debt(applicant, currency: str) -> tuple[Decimal, Decimal]:
         status__in=[LoanApplication.Status.APPROVED, LoanApplication.Status.ACCEPTED],
     ).select_related("product")
     for other in pending:
-        product = other.product
-        rows = schedules.schedule(
-            amount=other.amount,
-            currency=currency,
-            annual_rate=product.annual_rate,
-            term=other.term,
-            method=product.interest_method,
-            frequency=product.frequency,
-            start=timezone.localdate(),
-        )
-        per_period = rows[0].payment
-        factor = Decimal(52) / Decimal(12) if product.frequency == LoanProduct.Frequency.WEEKLY else Decimal(1)
+        rows = product_schedule(other.product, amount=other.amount, term=other.term, start=timezone.localdate())
         exposure += other.amount
-        monthly += money.quantize(per_period * factor, currency)
+        monthly += underwriting.per_month(rows[0].payment, frequency=other.product.frequency, currency=currency)
     return exposure, monthly

@@ -15,12 +15,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import audit_event_record
 from blockscore import money
 from blockscore.exceptions import ValidationFailed
 from blockscore.queue import enqueue
 from loans.exceptions import InvalidApplicationState, NotALoanOfficer, OwnApplication, SecondApproverRequired
 from loans.models import LoanApplication
+from loans.services.applications import application_locked, audit_transition
 from loans.services.quotes import loan_quote
 
 DECIDE_PERMISSION = "loans.decide_loanapplication"
@@ -39,7 +39,7 @@ DECLINE_REASONS = {
 def _decidable(application: LoanApplication, officer) -> LoanApplication:
     if not officer.has_perm(DECIDE_PERMISSION):
         raise NotALoanOfficer()
-    application = LoanApplication.objects.select_for_update().select_related("product").get(pk=application.pk)
+    application = application_locked(application)
     if application.applicant_id == officer.pk:
         raise OwnApplication()
     if application.status != LoanApplication.Status.REFERRED:
@@ -47,16 +47,6 @@ def _decidable(application: LoanApplication, officer) -> LoanApplication:
             f"Only a referred application waits for a decision; this one is {application.status}."
         )
     return application
-
-
-def _audit(action: str, application: LoanApplication, officer, before: str, **metadata) -> None:
-    audit_event_record(
-        action=action,
-        actor=officer,
-        target=application,
-        changes={"status": {"before": before, "after": application.status}},
-        metadata=metadata,
-    )
 
 
 @transaction.atomic
@@ -102,11 +92,11 @@ def application_approve(
                 "decision_note",
             ]
         )
-        _audit(
+        audit_transition(
             "loans.application_first_approval",
             application,
             officer,
-            before,
+            before=before,
             amount=str(amount),
             term=term,
             counter_offer=(amount, term) != (application.amount, application.term),
@@ -124,11 +114,11 @@ def _approved(application: LoanApplication, officer, note: str, *, second: bool)
     if note:
         application.decision_note = note
     application.save()
-    _audit(
+    audit_transition(
         "loans.application_approved",
         application,
         officer,
-        before,
+        before=before,
         amount=str(application.approved_amount),
         term=application.approved_term,
         counter_offer=(application.approved_amount, application.approved_term)
@@ -157,7 +147,14 @@ def application_decline(
     application.decided_at = timezone.now()
     application.decision_note = note
     application.save()
-    _audit("loans.application_declined", application, officer, before, reasons=application.decline_reasons, note=note)
+    audit_transition(
+        "loans.application_declined",
+        application,
+        officer,
+        before=before,
+        reasons=application.decline_reasons,
+        note=note,
+    )
     enqueue("loans.send_application_decision", application.pk)
     return application
 

@@ -16,6 +16,7 @@ from audit.services import audit_event_record
 from blockscore import money
 from loans.exceptions import InvalidApplicationState, WalletCurrencyMismatch
 from loans.models import Installment, Loan, LoanApplication
+from loans.services.applications import application_locked, audit_transition
 from loans.services.quotes import loan_quote
 from wallets.models import JournalEntry, LedgerAccount
 from wallets.services import Line, entry_post, system_account, wallet_open
@@ -25,7 +26,7 @@ from wallets.services.ledger import ledger_day
 @transaction.atomic
 def application_accept(*, application: LoanApplication, actor, wallet: LedgerAccount | None = None) -> Loan:
     """The customer accepts the approved offer; the loan is disbursed at once."""
-    application = LoanApplication.objects.select_for_update().select_related("product").get(pk=application.pk)
+    application = application_locked(application)
     if application.status != LoanApplication.Status.APPROVED:
         raise InvalidApplicationState(
             f"Only an approved offer can be accepted; this application is {application.status}."
@@ -45,12 +46,7 @@ def application_accept(*, application: LoanApplication, actor, wallet: LedgerAcc
     before = application.status
     application.status = LoanApplication.Status.ACCEPTED
     application.save(update_fields=["status"])
-    audit_event_record(
-        action="loans.application_accepted",
-        actor=actor,
-        target=application,
-        changes={"status": {"before": before, "after": application.status}},
-    )
+    audit_transition("loans.application_accepted", application, actor, before=before)
     lines = [
         Line(system_account(LedgerAccount.Kind.LOAN_RECEIVABLE, currency), -quote.amount),
         Line(wallet, quote.amount_disbursed),

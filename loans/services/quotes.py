@@ -66,7 +66,15 @@ def loan_quote(*, product: LoanProduct, amount: Decimal, term: int, start: date 
             f"This product runs {product.min_term} to {product.max_term} {product.frequency} installments."
         )
     start = start or ledger_day()
-    installments = schedules.schedule(
+    installments = product_schedule(product, amount=amount, term=term, start=start)
+    fee = money.quantize(amount * product.origination_fee_percent / 100, product.currency)
+    return Quote(product=product, amount=amount, term=term, start=start, origination_fee=fee, installments=installments)
+
+
+def product_schedule(product: LoanProduct, *, amount: Decimal, term: int, start: date) -> list:
+    """The installments of ``amount`` over ``term`` on the product's method, frequency and rate
+    (``loans.schedules.schedule``), without checking the product's limits."""
+    return schedules.schedule(
         amount=amount,
         currency=product.currency,
         annual_rate=product.annual_rate,
@@ -75,5 +83,3 @@ def loan_quote(*, product: LoanProduct, amount: Decimal, term: int, start: date 
         frequency=product.frequency,
         start=start,
     )
-    fee = money.quantize(amount * product.origination_fee_percent / 100, product.currency)
-    return Quote(product=product, amount=amount, term=term, start=start, origination_fee=fee, installments=installments)
