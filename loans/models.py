@@ -48,6 +48,9 @@ class LoanProduct(models.Model):
         max_digits=5, decimal_places=2, default=Decimal("0"), help_text="Late fee as % of the overdue installment."
     )
     grace_days = models.PositiveSmallIntegerField(default=0, help_text="Days after the due date before a late fee.")
+    default_after_days = models.PositiveSmallIntegerField(
+        default=90, help_text="Days past due at which the servicing job marks a loan defaulted."
+    )
     min_score = models.PositiveSmallIntegerField(default=0, help_text="Lowest credit score accepted.")
     max_debt_to_income_percent = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal("40"), help_text="Highest debt-to-income ratio, in %."
@@ -223,10 +226,38 @@ class LoanApplication(models.Model):
         return threshold is not None and self.amount_minor > threshold
 
 
+class Bucket(models.TextChoices):
+    """Delinquency buckets by days past due."""
+
+    CURRENT = "current", "Current"
+    DPD_1_30 = "1-30", "1–30 days past due"
+    DPD_31_60 = "31-60", "31–60 days past due"
+    DPD_61_90 = "61-90", "61–90 days past due"
+    DPD_90_PLUS = "90+", "More than 90 days past due"
+
+    @classmethod
+    def of(cls, days_past_due: int) -> "Bucket":
+        if days_past_due <= 0:
+            return cls.CURRENT
+        if days_past_due <= 30:
+            return cls.DPD_1_30
+        if days_past_due <= 60:
+            return cls.DPD_31_60
+        if days_past_due <= 90:
+            return cls.DPD_61_90
+        return cls.DPD_90_PLUS
+
+
 class Loan(models.Model):
     """A disbursed loan. Its terms are copied from the product and the approval at
     disbursement, and its schedule (``Installment``) is fixed then: later changes to the
-    product change nothing here."""
+    product change nothing here. (A prepayment re-spreads the principal still to fall due
+    over the installments left, ``loans.services.repayments``.)
+
+    The running figures (outstanding principal, interest accrued and paid, late fees) are
+    the loan's sub-ledger: the ledger's loan, interest and fee receivable accounts hold
+    their sums over every loan of a currency, and ``verify_loans`` checks that they agree.
+    """
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -255,46 +286,223 @@ class Loan(models.Model):
         "wallets.JournalEntry", on_delete=models.PROTECT, related_name="+", help_text="The disbursement's ledger entry."
     )
     disbursed_at = models.DateTimeField()
+    # The sub-ledger, in minor units.
+    principal_outstanding_minor = models.BigIntegerField(default=0)
+    interest_accrued_minor = models.BigIntegerField(default=0, help_text="Interest earned so far (accrued).")
+    interest_paid_minor = models.BigIntegerField(default=0)
+    fees_charged_minor = models.BigIntegerField(default=0, help_text="Late fees charged (less any waived).")
+    fees_paid_minor = models.BigIntegerField(default=0)
+    accrued_through = models.DateField(null=True, blank=True, help_text="Interest is accrued up to this day.")
+    # Kept by the daily servicing job (loans.services.servicing).
+    serviced_on = models.DateField(null=True, blank=True, help_text="The last day the servicing job brought it up to date.")
+    days_past_due = models.PositiveIntegerField(default=0)
+    bucket = models.CharField(max_length=8, choices=Bucket.choices, default=Bucket.CURRENT, db_index=True)
+    closed_on = models.DateField(null=True, blank=True, help_text="Paid off, defaulted or written off on.")
+    # Write-off: proposed by one officer, approved by another (maker-checker).
+    write_off_proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    write_off_proposed_at = models.DateTimeField(null=True, blank=True)
+    write_off_reason = models.CharField(max_length=280, blank=True)
+    written_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    write_off_entry = models.OneToOneField(
+        "wallets.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-disbursed_at", "-id"]
-        indexes = [models.Index(fields=["borrower", "-disbursed_at"], name="loans_loan_of_borrower")]
+        indexes = [
+            models.Index(fields=["borrower", "-disbursed_at"], name="loans_loan_of_borrower"),
+            models.Index(
+                fields=["serviced_on", "id"],
+                condition=models.Q(status__in=["active", "defaulted"]),
+                name="loans_loan_to_service",
+            ),
+        ]
+        permissions = [
+            ("record_repayment", "Can record a repayment received outside the platform"),
+            ("write_off_loan", "Can propose and approve (another officer's) loan write-offs"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(principal_minor__gt=0, origination_fee_minor__gte=0, term__gte=1),
                 name="loans_loan_positive",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    principal_outstanding_minor__gte=0,
+                    principal_outstanding_minor__lte=models.F("principal_minor"),
+                    interest_accrued_minor__gte=0,
+                    interest_paid_minor__gte=0,
+                    fees_paid_minor__gte=0,
+                    fees_paid_minor__lte=models.F("fees_charged_minor"),
+                ),
+                name="loans_loan_subledger",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.principal} {self.currency} to {self.borrower} ({self.status})"
 
+    def _money(self, minor: int) -> Decimal:
+        return money.from_minor_units(minor, self.currency)
+
     @property
     def principal(self) -> Decimal:
-        return money.from_minor_units(self.principal_minor, self.currency)
+        return self._money(self.principal_minor)
 
     @property
     def origination_fee(self) -> Decimal:
-        return money.from_minor_units(self.origination_fee_minor, self.currency)
+        return self._money(self.origination_fee_minor)
+
+    @property
+    def principal_outstanding(self) -> Decimal:
+        return self._money(self.principal_outstanding_minor)
+
+    @property
+    def interest_receivable_minor(self) -> int:
+        """Accrued and not yet paid (negative while interest is paid ahead of accrual)."""
+        return self.interest_accrued_minor - self.interest_paid_minor
+
+    @property
+    def fees_outstanding_minor(self) -> int:
+        return self.fees_charged_minor - self.fees_paid_minor
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.ACTIVE, self.Status.DEFAULTED)
 
 
 class Installment(models.Model):
-    """One installment of a loan's schedule, as fixed at disbursement."""
+    """One installment of a loan's schedule, and what has been paid against it.
+
+    The period runs from ``starts_on`` (the previous due date, or the disbursement day)
+    to ``due_date``; its interest is earned (accrued) evenly over those days. ``paid_on``
+    is set when principal and interest are paid in full; a late fee charged after the
+    grace period is the installment's too.
+    """
 
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="installments")
     number = models.PositiveSmallIntegerField()
+    starts_on = models.DateField()
     due_date = models.DateField()
     principal_minor = models.BigIntegerField()
     interest_minor = models.BigIntegerField()
+    principal_paid_minor = models.BigIntegerField(default=0)
+    interest_paid_minor = models.BigIntegerField(default=0)
+    late_fee_minor = models.BigIntegerField(default=0)
+    late_fee_paid_minor = models.BigIntegerField(default=0)
+    late_fee_charged_on = models.DateField(null=True, blank=True)
+    paid_on = models.DateField(null=True, blank=True, help_text="Principal and interest paid in full on (value date).")
+    reminded_on = models.DateField(null=True, blank=True, help_text="Reminder e-mail sent on.")
 
     class Meta:
         ordering = ["loan", "number"]
+        indexes = [
+            models.Index(fields=["loan", "due_date"], condition=models.Q(paid_on__isnull=True), name="loans_inst_unpaid"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["loan", "number"], name="loans_installment_once"),
             models.CheckConstraint(
                 condition=models.Q(principal_minor__gte=0, interest_minor__gte=0), name="loans_installment_positive"
             ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    principal_paid_minor__gte=0,
+                    principal_paid_minor__lte=models.F("principal_minor"),
+                    interest_paid_minor__gte=0,
+                    interest_paid_minor__lte=models.F("interest_minor"),
+                    late_fee_paid_minor__gte=0,
+                    late_fee_paid_minor__lte=models.F("late_fee_minor"),
+                ),
+                name="loans_installment_paid_within",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"#{self.number} due {self.due_date}"
+
+    @property
+    def principal_due_minor(self) -> int:
+        return self.principal_minor - self.principal_paid_minor
+
+    @property
+    def interest_due_minor(self) -> int:
+        return self.interest_minor - self.interest_paid_minor
+
+    @property
+    def late_fee_due_minor(self) -> int:
+        return self.late_fee_minor - self.late_fee_paid_minor
+
+
+class Repayment(models.Model):
+    """Money received against a loan, and where it went (``allocation``): fees, then
+    interest, then principal (``loans.services.repayments``). One ledger entry each."""
+
+    class Source(models.TextChoices):
+        WALLET = "wallet", "From the customer's wallet"
+        COLLECTION = "collection", "Collected from the wallet on the due date"
+        EXTERNAL = "external", "Received outside the platform (recorded by staff)"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    amount_minor = models.BigIntegerField()
+    received_on = models.DateField(help_text="Value date: the day the money counts as received.")
+    fees_minor = models.BigIntegerField(default=0)
+    interest_minor = models.BigIntegerField(default=0)
+    principal_minor = models.BigIntegerField(default=0)
+    prepaid_principal_minor = models.BigIntegerField(
+        default=0, help_text="Of the principal, what was not yet due (the later installments are lowered)."
+    )
+    fees_waived_minor = models.BigIntegerField(
+        default=0, help_text="Late fees reversed because a back-dated payment was on time."
+    )
+    pays_off = models.BooleanField(default=False)
+    allocation = models.JSONField(default=list, help_text="Per installment: fee, interest and principal paid.")
+    reference = models.CharField(max_length=80, blank=True, help_text="The external payment's reference.")
+    note = models.CharField(max_length=280, blank=True)
+    entry = models.OneToOneField("wallets.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["loan", "-recorded_at"], name="loans_repayment_of_loan")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    amount_minor__gt=0,
+                    amount_minor=models.F("fees_minor") + models.F("interest_minor") + models.F("principal_minor"),
+                ),
+                name="loans_repayment_allocated",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{money.from_minor_units(self.amount_minor, self.loan.currency)} on {self.received_on}"
+
+
+class ServicingRun(models.Model):
+    """One day's run of the servicing job: at most one per day completes; a rerun of the
+    same day (after a crash, or by hand) picks up the loans not yet serviced that day."""
+
+    day = models.DateField(unique=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    loans_serviced = models.PositiveIntegerField(default=0)
+    interest_accrued = models.JSONField(default=dict, help_text="Per currency, minor units.")
+    late_fees = models.JSONField(default=dict, help_text="Per currency, minor units.")
+    late_fees_charged = models.PositiveIntegerField(default=0)
+    defaulted = models.PositiveIntegerField(default=0)
+    reminders = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"Servicing {self.day}"

@@ -78,16 +78,21 @@ def application_accept(*, application: LoanApplication, actor, wallet: LedgerAcc
         start_date=quote.start,
         disbursement_entry=entry,
         disbursed_at=now,
+        principal_outstanding_minor=money.to_minor_units(quote.amount, currency),
+        accrued_through=quote.start,
+        serviced_on=quote.start,
     )
+    starts = [quote.start] + [row.due_date for row in quote.installments[:-1]]
     Installment.objects.bulk_create(
         Installment(
             loan=loan,
             number=row.number,
+            starts_on=start,
             due_date=row.due_date,
             principal_minor=money.to_minor_units(row.principal, currency),
             interest_minor=money.to_minor_units(row.interest, currency),
         )
-        for row in quote.installments
+        for row, start in zip(quote.installments, starts, strict=True)
     )
     application.status = LoanApplication.Status.DISBURSED
     application.save(update_fields=["status"])

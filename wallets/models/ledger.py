@@ -63,6 +63,7 @@ class LedgerAccount(models.Model):
         LOAN_RECEIVABLE = "loan_receivable", "Loan receivable"
         INTEREST_RECEIVABLE = "interest_receivable", "Interest receivable"
         INTEREST_INCOME = "interest_income", "Interest income"
+        FEE_RECEIVABLE = "fee_receivable", "Fee receivable"
         FEE_INCOME = "fee_income", "Fee income"
         FX_POSITION = "fx_position", "FX position"
         WRITE_OFF_EXPENSE = "write_off_expense", "Write-off expense"
