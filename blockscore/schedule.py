@@ -33,4 +33,14 @@ PERIODIC_TASKS = {
         "crontab": {"minute": "15", "hour": "1", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
         "description": "Transaction monitoring over yesterday's ledger entries (catches runs lost after commit).",
     },
+    "loan_servicing": {
+        "task": "loans.servicing",
+        "crontab": {"minute": "5", "hour": "0", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+        "description": "Loans: accrue interest, mark installments due and overdue, late fees, default, reminders.",
+    },
+    "loan_collection": {
+        "task": "loans.collect_due",
+        "crontab": {"minute": "0", "hour": "6", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+        "description": "Loans: collect what is due from borrowers' wallets, as much as each holds.",
+    },
 }

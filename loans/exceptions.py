@@ -59,3 +59,33 @@ class WalletCurrencyMismatch(DomainError):
     code = "wallet_currency_mismatch"
     status_code = 422
     default_detail = "The loan is paid out in its product's currency: choose a wallet in that currency."
+
+
+class LoanNotOpen(DomainError):
+    code = "loan_not_open"
+    status_code = 409
+    default_detail = "This loan is paid off or written off."
+
+
+class Overpayment(DomainError):
+    code = "overpayment"
+    status_code = 422
+    default_detail = "That is more than the loan's payoff amount: we do not keep credit balances on loans."
+
+
+class InvalidValueDate(DomainError):
+    code = "invalid_value_date"
+    status_code = 422
+    default_detail = "The value date must be between the loan's disbursement and today."
+
+
+class WriteOffState(DomainError):
+    code = "invalid_write_off_state"
+    status_code = 409
+    default_detail = "The loan is not in a state that allows that."
+
+
+class OwnWriteOff(DomainError):
+    code = "own_write_off"
+    status_code = 403
+    default_detail = "A write-off needs a second loan officer: nobody approves their own proposal."

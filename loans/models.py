@@ -265,6 +265,8 @@ class Loan(models.Model):
         DEFAULTED = "defaulted", "Defaulted"
         WRITTEN_OFF = "written_off", "Written off"
 
+    OPEN_STATUSES = (Status.ACTIVE, Status.DEFAULTED)
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     application = models.OneToOneField(LoanApplication, on_delete=models.PROTECT, related_name="loan")
     borrower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="loans")
@@ -294,7 +296,9 @@ class Loan(models.Model):
     fees_paid_minor = models.BigIntegerField(default=0)
     accrued_through = models.DateField(null=True, blank=True, help_text="Interest is accrued up to this day.")
     # Kept by the daily servicing job (loans.services.servicing).
-    serviced_on = models.DateField(null=True, blank=True, help_text="The last day the servicing job brought it up to date.")
+    serviced_on = models.DateField(
+        null=True, blank=True, help_text="The last day the servicing job brought it up to date."
+    )
     days_past_due = models.PositiveIntegerField(default=0)
     bucket = models.CharField(max_length=8, choices=Bucket.choices, default=Bucket.CURRENT, db_index=True)
     closed_on = models.DateField(null=True, blank=True, help_text="Paid off, defaulted or written off on.")
@@ -372,7 +376,7 @@ class Loan(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (self.Status.ACTIVE, self.Status.DEFAULTED)
+        return self.status in self.OPEN_STATUSES
 
 
 class Installment(models.Model):
@@ -401,7 +405,9 @@ class Installment(models.Model):
     class Meta:
         ordering = ["loan", "number"]
         indexes = [
-            models.Index(fields=["loan", "due_date"], condition=models.Q(paid_on__isnull=True), name="loans_inst_unpaid"),
+            models.Index(
+                fields=["loan", "due_date"], condition=models.Q(paid_on__isnull=True), name="loans_inst_unpaid"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["loan", "number"], name="loans_installment_once"),
@@ -455,7 +461,7 @@ class Repayment(models.Model):
     interest_minor = models.BigIntegerField(default=0)
     principal_minor = models.BigIntegerField(default=0)
     prepaid_principal_minor = models.BigIntegerField(
-        default=0, help_text="Of the principal, what was not yet due (the later installments are lowered)."
+        default=0, help_text="Of the principal, what was paid before its due date."
     )
     fees_waived_minor = models.BigIntegerField(
         default=0, help_text="Late fees reversed because a back-dated payment was on time."

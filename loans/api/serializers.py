@@ -1,9 +1,12 @@
+from datetime import date
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from blockscore import money
 from blockscore.api.serializers import AmountStringField, StrictSerializer
 from loans.models import LoanApplication, LoanProduct
+from wallets.services.ledger import ledger_day
 
 
 def _amount(value, currency: str) -> str:
@@ -33,6 +36,7 @@ class ProductOutput(serializers.ModelSerializer):
             "late_fee_amount",
             "late_fee_percent",
             "grace_days",
+            "default_after_days",
         ]
         read_only_fields = fields
 
@@ -207,11 +211,56 @@ class LoanOutput(serializers.Serializer):
     disbursement_entry = serializers.UUIDField(source="disbursement_entry.public_id")
     disbursed_at = serializers.DateTimeField()
 
+    principal_outstanding = serializers.SerializerMethodField()
+    interest_accrued = serializers.SerializerMethodField(help_text="Interest earned so far.")
+    interest_paid = serializers.SerializerMethodField()
+    fees_outstanding = serializers.SerializerMethodField(help_text="Late fees charged and not yet paid.")
+    amount_due = serializers.SerializerMethodField(help_text="Due today: what installments due by today still owe.")
+    payoff_amount = serializers.SerializerMethodField(
+        help_text="What repays the loan in full today: fees, interest earned to date and all the principal."
+    )
+    next_due_date = serializers.SerializerMethodField()
+    days_past_due = serializers.IntegerField()
+    bucket = serializers.CharField()
+    closed_on = serializers.DateField(allow_null=True)
+
+    def _money(self, loan, minor: int) -> str:
+        return _amount(money.from_minor_units(minor, loan.currency), loan.currency)
+
+    def _rows(self, loan) -> list:
+        return sorted(loan.installments.all(), key=lambda row: row.number)
+
     def get_principal(self, loan) -> str:
         return _amount(loan.principal, loan.currency)
 
     def get_origination_fee(self, loan) -> str:
         return _amount(loan.origination_fee, loan.currency)
+
+    def get_principal_outstanding(self, loan) -> str:
+        return self._money(loan, loan.principal_outstanding_minor)
+
+    def get_interest_accrued(self, loan) -> str:
+        return self._money(loan, loan.interest_accrued_minor)
+
+    def get_interest_paid(self, loan) -> str:
+        return self._money(loan, loan.interest_paid_minor)
+
+    def get_fees_outstanding(self, loan) -> str:
+        return self._money(loan, loan.fees_outstanding_minor)
+
+    def get_amount_due(self, loan) -> str:
+        from loans.services.repayments import amount_due_minor
+
+        return self._money(loan, amount_due_minor(self._rows(loan), ledger_day()) if loan.is_open else 0)
+
+    def get_payoff_amount(self, loan) -> str:
+        from loans.services.repayments import payoff_minor
+
+        return self._money(loan, payoff_minor(self._rows(loan), ledger_day()) if loan.is_open else 0)
+
+    def get_next_due_date(self, loan) -> date | None:
+        unpaid = [row.due_date for row in self._rows(loan) if row.paid_on is None]
+        return min(unpaid) if unpaid and loan.is_open else None
 
 
 class ScheduleRowOutput(serializers.Serializer):
@@ -220,6 +269,12 @@ class ScheduleRowOutput(serializers.Serializer):
     principal = serializers.SerializerMethodField()
     interest = serializers.SerializerMethodField()
     payment = serializers.SerializerMethodField()
+    principal_paid = serializers.SerializerMethodField()
+    interest_paid = serializers.SerializerMethodField()
+    late_fee = serializers.SerializerMethodField()
+    late_fee_paid = serializers.SerializerMethodField()
+    paid_on = serializers.DateField(allow_null=True)
+    status = serializers.SerializerMethodField(help_text="paid, overdue, due (today) or upcoming.")
 
     def _money(self, minor: int) -> str:
         currency = self.context["currency"]
@@ -233,3 +288,72 @@ class ScheduleRowOutput(serializers.Serializer):
 
     def get_payment(self, row) -> str:
         return self._money(row.principal_minor + row.interest_minor)
+
+    def get_principal_paid(self, row) -> str:
+        return self._money(row.principal_paid_minor)
+
+    def get_interest_paid(self, row) -> str:
+        return self._money(row.interest_paid_minor)
+
+    def get_late_fee(self, row) -> str:
+        return self._money(row.late_fee_minor)
+
+    def get_late_fee_paid(self, row) -> str:
+        return self._money(row.late_fee_paid_minor)
+
+    def get_status(self, row) -> str:
+        if row.paid_on is not None:
+            return "paid"
+        today = ledger_day()
+        if row.due_date < today:
+            return "overdue"
+        return "due" if row.due_date == today else "upcoming"
+
+
+class RepaymentInput(StrictSerializer):
+    amount = AmountStringField(help_text="In the loan's currency; at most the payoff amount.")
+    wallet = serializers.UUIDField(
+        required=False, help_text="The wallet to pay from (default: the wallet the loan was paid into)."
+    )
+
+
+class RepaymentOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    loan = serializers.UUIDField(source="loan.public_id")
+    source = serializers.CharField()
+    amount = serializers.SerializerMethodField()
+    received_on = serializers.DateField()
+    fees = serializers.SerializerMethodField()
+    interest = serializers.SerializerMethodField()
+    principal = serializers.SerializerMethodField()
+    prepaid_principal = serializers.SerializerMethodField(
+        help_text="Of the principal, what was paid before its due date."
+    )
+    fees_waived = serializers.SerializerMethodField()
+    pays_off = serializers.BooleanField()
+    allocation = serializers.JSONField(help_text="Per installment (or `prepayment`): fee, interest and principal paid.")
+    reference = serializers.CharField()
+    entry = serializers.UUIDField(source="entry.public_id")
+    recorded_at = serializers.DateTimeField()
+
+    def _money(self, repayment, minor: int) -> str:
+        currency = repayment.loan.currency
+        return _amount(money.from_minor_units(minor, currency), currency)
+
+    def get_amount(self, repayment) -> str:
+        return self._money(repayment, repayment.amount_minor)
+
+    def get_fees(self, repayment) -> str:
+        return self._money(repayment, repayment.fees_minor)
+
+    def get_interest(self, repayment) -> str:
+        return self._money(repayment, repayment.interest_minor)
+
+    def get_principal(self, repayment) -> str:
+        return self._money(repayment, repayment.principal_minor)
+
+    def get_prepaid_principal(self, repayment) -> str:
+        return self._money(repayment, repayment.prepaid_principal_minor)
+
+    def get_fees_waived(self, repayment) -> str:
+        return self._money(repayment, repayment.fees_waived_minor)

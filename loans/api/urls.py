@@ -25,4 +25,5 @@ urlpatterns = [
     path("loans", views.LoansView.as_view(), name="loans"),
     path("loans/<uuid:loan_id>", views.LoanDetailView.as_view(), name="loan"),
     path("loans/<uuid:loan_id>/schedule", views.LoanScheduleView.as_view(), name="loan-schedule"),
+    path("loans/<uuid:loan_id>/repayments", views.LoanRepaymentsView.as_view(), name="loan-repayments"),
 ]

@@ -18,10 +18,12 @@ from loans.api.serializers import (
     LoanQuoteInput,
     LoanQuoteOutput,
     ProductOutput,
+    RepaymentInput,
+    RepaymentOutput,
     ScheduleRowOutput,
 )
-from loans.exceptions import ProductUnavailable
-from loans.models import Loan, LoanApplication, LoanProduct
+from loans.exceptions import ProductUnavailable, WalletCurrencyMismatch
+from loans.models import Loan, LoanApplication, LoanProduct, Repayment
 from wallets import selectors as wallet_selectors
 
 
@@ -188,7 +190,11 @@ class ApplicationAcceptView(APIView):
 
 
 def _loans_of(user):
-    return Loan.objects.filter(borrower=user).select_related("application", "product", "wallet", "disbursement_entry")
+    return (
+        Loan.objects.filter(borrower=user)
+        .select_related("application", "product", "wallet", "disbursement_entry")
+        .prefetch_related("installments")
+    )
 
 
 def _loan(request, loan_id) -> Loan:
@@ -229,3 +235,49 @@ class LoanScheduleView(APIView):
         loan = _loan(request, loan_id)
         rows = loan.installments.order_by("number")
         return Response(ScheduleRowOutput(rows, many=True, context={"currency": loan.currency}).data)
+
+
+class LoanRepaymentsView(APIView):
+    throttle_scope = "money"
+
+    @extend_schema(
+        tags=["loans"], summary="A loan's repayments, newest first.", responses={200: RepaymentOutput(many=True)}
+    )
+    def get(self, request, loan_id):
+        loan = _loan(request, loan_id)
+        repayments = loan.repayments.select_related("loan", "entry")
+        return Response(RepaymentOutput(repayments, many=True).data)
+
+    @extend_schema(
+        tags=["loans"],
+        summary="Repay from your wallet: overdue installments first (fee, interest, principal), then the next "
+        "installment; anything beyond is a prepayment that lowers the later installments (same term). Paying "
+        "exactly the payoff amount repays the loan in full.",
+        request=RepaymentInput,
+        responses={
+            201: RepaymentOutput,
+            409: OpenApiResponse(description="`loan_not_open`: paid off or written off."),
+            422: OpenApiResponse(
+                description="`overpayment` (more than the payoff amount, given in `payoff_amount`), "
+                "`insufficient_funds`, `wallet_currency_mismatch`."
+            ),
+        },
+    )
+    @idempotent_post
+    def post(self, request, loan_id):
+        data = RepaymentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        loan = _loan(request, loan_id)
+        amount = _parsed(data.validated_data, ["amount"], loan.currency)["amount"]
+        if "wallet" in data.validated_data:
+            wallet = wallet_selectors.wallet_of(request.user, data.validated_data["wallet"])
+            if wallet.currency != loan.currency:
+                raise WalletCurrencyMismatch(
+                    f"This loan is repaid in {loan.currency}; the wallet holds {wallet.currency}."
+                )
+        else:
+            wallet = None
+        repayment = services.repayment_make(
+            loan=loan, amount=amount, source=Repayment.Source.WALLET, actor=request.user, wallet=wallet
+        )
+        return Response(RepaymentOutput(repayment).data, status=status.HTTP_201_CREATED)

@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('fees_minor', models.BigIntegerField(default=0)),
                 ('interest_minor', models.BigIntegerField(default=0)),
                 ('principal_minor', models.BigIntegerField(default=0)),
-                ('prepaid_principal_minor', models.BigIntegerField(default=0, help_text='Of the principal, what was not yet due (the later installments are lowered).')),
+                ('prepaid_principal_minor', models.BigIntegerField(default=0, help_text='Of the principal, what was paid before its due date.')),
                 ('fees_waived_minor', models.BigIntegerField(default=0, help_text='Late fees reversed because a back-dated payment was on time.')),
                 ('pays_off', models.BooleanField(default=False)),
                 ('allocation', models.JSONField(default=list, help_text='Per installment: fee, interest and principal paid.')),
