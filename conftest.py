@@ -37,6 +37,7 @@ def _roles_survive_flush(request):
         importlib.import_module("compliance.migrations.0002_compliance_permissions").grant(apps, None)
         importlib.import_module("loans.migrations.0002_product_permissions").grant(apps, None)
         importlib.import_module("loans.migrations.0005_application_permissions").grant(apps, None)
+        importlib.import_module("loans.migrations.0008_servicing_permissions").grant(apps, None)
         if not _chain_head_exists():
             importlib.import_module("audit.migrations.0002_chain_head").create_head(apps, None)
     yield

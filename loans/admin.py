@@ -45,4 +45,4 @@ class LoanProductAdmin(admin.ModelAdmin):
 
 
 # Console pages kept in their own modules, registered on import.
-from loans import admin_applications  # noqa: E402,F401
+from loans import admin_applications, admin_loans  # noqa: E402,F401

@@ -1,5 +1,7 @@
 """Celery tasks of loans (imported by LoansConfig.ready so they are registered)."""
 
+from datetime import date
+
 from celery import shared_task
 
 
@@ -10,25 +12,37 @@ def send_application_decision(application_id: int) -> bool:
     return application_decision_send(application_id=application_id)
 
 
-@shared_task(name="loans.servicing")
-def servicing(day: str | None = None) -> dict:
-    """The daily servicing job (beat, just after midnight): accrual, due and overdue, fees, default."""
-    from datetime import date
-
+@shared_task(name="loans.servicing", bind=True)
+def servicing(self, day: str | None = None) -> int:
+    """The daily servicing job (beat, just after midnight): accrual, due and overdue, late
+    fees, default, reminders; recorded as a JobRun. Returns the JobRun id."""
+    from blockscore import jobs
     from loans.services.servicing import servicing_run
 
-    run = servicing_run(day=date.fromisoformat(day) if day else None)
-    return {"day": run.day.isoformat(), "loans": run.loans_serviced, "defaulted": run.defaulted}
+    def run() -> dict:
+        done = servicing_run(day=date.fromisoformat(day) if day else None)
+        return {
+            "day": done.day.isoformat(),
+            "loans": done.loans_serviced,
+            "late_fees": done.late_fees_charged,
+            "defaulted": done.defaulted,
+            "reminders": done.reminders,
+        }
+
+    return jobs.run_job("loan_servicing", run, task_id=self.request.id or "").pk
 
 
-@shared_task(name="loans.collect_due")
-def collect_due(day: str | None = None) -> dict:
-    """Collect what is due from borrowers' wallets (beat, after servicing)."""
-    from datetime import date
-
+@shared_task(name="loans.collect_due", bind=True)
+def collect_due(self, day: str | None = None) -> int:
+    """Collect what is due from borrowers' wallets (beat, after servicing); a JobRun."""
+    from blockscore import jobs
     from loans.services.repayments import collections_run
 
-    return collections_run(day=date.fromisoformat(day) if day else None)
+    return jobs.run_job(
+        "loan_collection",
+        lambda: collections_run(day=date.fromisoformat(day) if day else None),
+        task_id=self.request.id or "",
+    ).pk
 
 
 @shared_task(name="loans.send_due_reminders", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

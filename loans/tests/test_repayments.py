@@ -103,7 +103,7 @@ def test_paying_the_next_installment_early_and_a_prepayment_lowers_the_later_ins
     assert sum(row.principal_minor for row in later) == sum(row.principal_minor for row in before[1:]) - 20000
     assert all(
         new.principal_minor + new.interest_minor < old.principal_minor + old.interest_minor
-        for new, old in zip(later[:-1], before[1:-1])
+        for new, old in zip(later[:-1], before[1:-1], strict=True)
     )
     assert sum(row.interest_minor for row in later) < sum(row.interest_minor for row in before[1:])
     assert [row.due_date for row in after] == [row.due_date for row in before]
