@@ -184,9 +184,11 @@ def decision_dict(decision) -> dict:
 
 
 def _existing_debt(applicant, currency: str) -> tuple[Decimal, Decimal]:
-    """Outstanding principal and monthly installments of the applicant's other loans in
-    ``currency``. Loans are not disbursed yet in this version of the app: the approved and
-    accepted applications count as the exposure they are about to become."""
+    """Outstanding principal and monthly installments of the applicant's other credit in
+    ``currency``: open loans (their outstanding principal and next installment) and offers
+    approved or accepted but not yet paid out (the exposure they are about to become)."""
+    from loans.models import Loan
+
     zero = money.quantize(Decimal(0), currency)
     exposure, monthly = zero, zero
     pending = LoanApplication.objects.filter(
@@ -198,4 +200,12 @@ def _existing_debt(applicant, currency: str) -> tuple[Decimal, Decimal]:
         rows = product_schedule(other.product, amount=other.amount, term=other.term, start=timezone.localdate())
         exposure += other.amount
         monthly += underwriting.per_month(rows[0].payment, frequency=other.product.frequency, currency=currency)
+    loans = Loan.objects.filter(borrower=applicant, currency=currency, status__in=Loan.OPEN_STATUSES)
+    for loan in loans.prefetch_related("installments"):
+        exposure += loan.principal_outstanding
+        unpaid = [row for row in loan.installments.all() if row.paid_on is None]
+        if unpaid:
+            nxt = min(unpaid, key=lambda row: row.number)
+            payment = money.from_minor_units(nxt.principal_minor + nxt.interest_minor, currency)
+            monthly += underwriting.per_month(payment, frequency=loan.frequency, currency=currency)
     return exposure, monthly

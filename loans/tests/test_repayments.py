@@ -13,7 +13,7 @@ from django.core.management import call_command
 from audit.models import AuditEvent
 from conftest import client_for
 from loans.models import Loan, Repayment
-from loans.services import collections_run, repayment_make, servicing_run
+from loans.services import application_create, application_submit, collections_run, repayment_make, servicing_run
 from loans.tests.factories import disbursed_loan, noon
 from wallets.models import JournalEntry, LedgerAccount
 from wallets.services import Line, entry_post, system_account
@@ -241,3 +241,25 @@ def test_staff_record_a_back_dated_external_payment_that_waives_the_late_fee_and
     clearing = system_account(LedgerAccount.Kind.CLEARING, "USD", rail="bank_transfer")
     assert clearing.balance < 0
     _checked()
+
+
+def test_underwriting_counts_the_open_loans_next_installment_and_outstanding_principal(user):
+    loan = disbursed_loan(user, on="2026-01-15")
+    first = loan.installments.get(number=1)
+    with time_machine.travel(noon("2026-01-20"), tick=False):
+        product = loan.product
+        application = application_create(
+            applicant=user,
+            product=product,
+            amount=Decimal("1000.00"),
+            term=12,
+            purpose="education",
+            monthly_income=Decimal("6000.00"),
+            monthly_expenses=Decimal("1000.00"),
+        )
+        decided = application_submit(application=application, actor=user)
+
+    new_installment = Decimal(decided.decision["monthly_installment"])
+    existing = Decimal(first.principal_minor + first.interest_minor) / 100
+    expected = ((existing + new_installment) * 100 / Decimal("6000.00")).quantize(Decimal("0.01"))
+    assert Decimal(decided.decision["debt_to_income_percent"]) == expected
