@@ -37,7 +37,8 @@ Reminders
     and not yet paid is e-mailed about once (``reminded_on``).
 
 Idempotent per date
-    The job takes the loans not yet serviced on D (``serviced_on``) in batches of
+    The job takes the loans not yet serviced on D (``serviced_on``), and not already
+    accrued past D, in batches of
     ``BATCH`` by id, locks them, and writes a batch's loans, installments and ledger
     entries in one transaction, so a rerun of the same day (after a crash, or twice by
     mistake) only does what is left. ``ServicingRun`` keeps each day's totals.
@@ -184,6 +185,9 @@ def servicing_run(*, day: date | None = None) -> ServicingRun:
             loans = list(
                 Loan.objects.select_for_update()
                 .filter(Q(serviced_on__lt=day) | Q(serviced_on__isnull=True), status__in=OPEN, id__gt=after)
+                # A loan already brought past ``day`` (a repayment accrues it to its day) is
+                # left alone by a late run for an earlier day: its figures never go back.
+                .exclude(accrued_through__gt=day)
                 .order_by("id")
                 .values_list(*_LOAN_FIELDS)[:BATCH]
             )

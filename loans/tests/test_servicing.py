@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from audit.models import AuditEvent
 from loans.models import Installment, Loan, ServicingRun
-from loans.services import servicing_run
+from loans.services import repayment_make, servicing_run
 from loans.tests.factories import disbursed_loan, noon
 from wallets.models import JournalEntry, LedgerAccount
 from wallets.services import system_account
@@ -153,3 +153,17 @@ def test_closed_loans_are_not_serviced(user):
     run = _run("2026-01-20")
 
     assert run.loans_serviced == 0 and _loan(loan).interest_accrued_minor == 0
+
+
+def test_a_late_run_for_an_earlier_day_leaves_a_loan_already_brought_further(user):
+    loan = disbursed_loan(user, on="2026-01-15")
+    with time_machine.travel(noon("2026-02-01"), tick=False):
+        repayment_make(loan=loan, amount=Decimal("1.00"), source="wallet", actor=user)  # accrues to 1 February
+    accrued = _loan(loan).interest_accrued_minor
+
+    run = _run("2026-01-25")
+    _run("2026-02-02")
+
+    assert run.loans_serviced == 0
+    assert _loan(loan).interest_accrued_minor == accrued + (1200 * 18 // 31 - 1200 * 17 // 31)
+    call_command("verify_loans")
