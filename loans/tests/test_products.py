@@ -176,3 +176,15 @@ def test_a_loan_officer_reads_products_but_cannot_change_them(make_staff):
 
     assert console.get(f"/admin/loans/loanproduct/{product.pk}/change/").status_code == 200
     assert console.post("/admin/loans/loanproduct/add/", {"code": "x"}).status_code == 403
+
+
+def test_the_demo_products_load_once(auth_client):
+    from django.core.management import call_command
+
+    call_command("load_demo_loans")
+    call_command("load_demo_loans")
+
+    listed = auth_client.get("/api/v1/loans/products").json()
+    assert sorted(product["code"] for product in listed) == ["microloan-eur", "personal-usd"]
+    quote = auth_client.post("/api/v1/loans/quote", {"product": "microloan-eur", "amount": "260.00", "term": 26})
+    assert quote.status_code == 200 and len(quote.json()["installments"]) == 26
