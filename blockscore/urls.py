@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.console import StaffAdminSite, StaffOtpAdminSite
 from blockscore.api import ops
+from loans.admin_portfolio import portfolio_urls
 
 # The staff console: password (with the API's lockout) and, unless ENABLE_MFA is off,
 # a verified TOTP device.
@@ -27,11 +28,13 @@ api_v1 = [
     path("", include("credit.api.urls")),
     path("", include("compliance.api.urls")),
     path("", include("loans.api.urls")),
+    path("", include("loans.api.admin_urls")),
 ]
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("metrics", ops.metrics_view, name="metrics"),
+    path("admin/", include(portfolio_urls(admin.site))),  # before the admin's catch-all
     path("admin/", admin.site.urls),
 ]
 
