@@ -17,7 +17,7 @@ from loans.services import application_create, application_submit, collections_r
 from loans.tests.factories import disbursed_loan, noon
 from wallets.models import JournalEntry, LedgerAccount
 from wallets.services import Line, entry_post, system_account
-from wallets.tests.factories import deposit
+from wallets.tests.factories import deposit, funded_wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -148,11 +148,15 @@ def test_bad_repayments_are_refused_and_post_nothing(user, other_user):
         broke = _repay(client_for(user), loan, "1201.00", key="repay-2")  # the wallet holds 1200.00
         zero = _repay(client_for(user), loan, "0", key="repay-3")
         cents = _repay(client_for(user), loan, "1.001", key="repay-4")
+        euros = funded_wallet("500.00", currency="EUR", owner=user)
+        other_currency = _repay(client_for(user), loan, "10.00", key="repay-5", wallet=str(euros.public_id))
 
     assert theirs.status_code == 404
     assert broke.status_code == 422 and broke.json()["code"] == "insufficient_funds"
     assert zero.status_code == 400 and cents.status_code == 400
-    assert JournalEntry.objects.count() == entries and Repayment.objects.count() == 0
+    assert other_currency.status_code == 422 and other_currency.json()["code"] == "wallet_currency_mismatch"
+    assert JournalEntry.objects.count() == entries + 1  # the EUR wallet's funding, nothing else
+    assert Repayment.objects.count() == 0
     assert _loan(loan).interest_paid_minor == 0
 
 
