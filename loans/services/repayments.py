@@ -81,6 +81,21 @@ class _Allocation:
         return paid
 
 
+_CHANGEABLE = [
+    "principal_minor",
+    "interest_minor",
+    "principal_paid_minor",
+    "interest_paid_minor",
+    "late_fee_minor",
+    "late_fee_paid_minor",
+    "paid_on",
+]
+
+
+def _changeable(row: Installment) -> tuple:
+    return tuple(getattr(row, name) for name in _CHANGEABLE)
+
+
 def loan_locked(loan: Loan) -> Loan:
     return Loan.objects.select_for_update().select_related("product").get(pk=loan.pk)
 
@@ -250,6 +265,7 @@ def repayment_make(
     units = money.to_minor_units(money.exact(amount, loan.currency), loan.currency)
     rows = _installments(loan)
     accrue = accrual_delta(rows, loan.accrued_through or loan.start_date, today)
+    before = {row.pk: _changeable(row) for row in rows}
     due_paid_before = sum(row.principal_paid_minor for row in rows if row.due_date <= today)
     allocation = allocate(loan, rows, units, received_on=received_on, today=today)
     # Principal paid ahead of its due date: the next installment's, and what was re-spread.
@@ -299,18 +315,9 @@ def repayment_make(
             "waived": str(as_money(allocation.waived)),
         },
     )
-    Installment.objects.bulk_update(
-        rows,
-        [
-            "principal_minor",
-            "interest_minor",
-            "principal_paid_minor",
-            "interest_paid_minor",
-            "late_fee_minor",
-            "late_fee_paid_minor",
-            "paid_on",
-        ],
-    )
+    changed = [row for row in rows if _changeable(row) != before[row.pk]]
+    if changed:
+        Installment.objects.bulk_update(changed, _CHANGEABLE)
     before = loan.status
     loan.principal_outstanding_minor -= allocation.principal
     loan.interest_accrued_minor += accrue

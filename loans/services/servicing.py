@@ -235,7 +235,8 @@ def _service_batch(loans: list[tuple], day: date, products: dict[int, LoanProduc
         delta = accrual_delta(rows, accrued_through or day, day)
         if delta < 0:
             raise AssertionError(f"loan {loan_id}: accrued interest would fall by {-delta} on {day}")
-        totals.interest[currency] += delta
+        if delta:
+            totals.interest[currency] += delta
         charged = 0
         for row in rows:
             if row.paid_on is not None:
@@ -247,8 +248,9 @@ def _service_batch(loans: list[tuple], day: date, products: dict[int, LoanProduc
                     charged += fee
             if row.reminded_on is None and day <= row.due_date <= horizon and status == Loan.Status.ACTIVE:
                 reminded.append(row.id)
-        totals.fees[currency] += charged
-        totals.fees_charged += charged > 0
+        if charged:
+            totals.fees[currency] += charged
+            totals.fees_charged += 1
         dpd = days_past_due(rows, day)
         new_status = status_after(status, dpd, product)
         if new_status != status:
@@ -324,6 +326,7 @@ def _update_from_values(table: str, columns: list[str], rows: list[tuple]) -> No
     if not rows:
         return
     quote = connection.ops.quote_name
+    adapt = connection.ops.adapt_datefield_value
     width = len(columns) + 1
     # Below SQLite's and psycopg2's parameter limits whatever the batch.
     step = max(1, 30000 // width)
@@ -332,12 +335,12 @@ def _update_from_values(table: str, columns: list[str], rows: list[tuple]) -> No
         for start in range(0, len(rows), step):
             chunk = rows[start : start + step]
             values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
-            params = [
-                connection.ops.adapt_datefield_value(value) if isinstance(value, date) else value
-                for row in chunk
-                for value in row
-            ]
+            params = [adapt(value) if isinstance(value, date) else value for row in chunk for value in row]
+            # The id range lets the planner fetch the rows by primary key instead of
+            # hashing the VALUES list against a scan of the whole table.
+            ids = [row[0] for row in chunk]
             cursor.execute(
-                f"UPDATE {quote(table)} SET {sets} FROM (VALUES {values}) AS v WHERE {quote(table)}.id = v.column1",
-                params,
+                f"UPDATE {quote(table)} SET {sets} FROM (VALUES {values}) AS v "
+                f"WHERE {quote(table)}.id = v.column1 AND {quote(table)}.id BETWEEN %s AND %s",
+                [*params, min(ids), max(ids)],
             )
