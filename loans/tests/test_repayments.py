@@ -267,3 +267,31 @@ def test_underwriting_counts_the_open_loans_next_installment_and_outstanding_pri
     existing = Decimal(first.principal_minor + first.interest_minor) / 100
     expected = ((existing + new_installment) * 100 / Decimal("6000.00")).quantize(Decimal("0.01"))
     assert Decimal(decided.decision["debt_to_income_percent"]) == expected
+
+
+def test_a_late_fee_left_on_a_paid_installment_is_collected_first_and_in_the_payoff(user, make_staff):
+    officer = make_staff("loan officer")
+    loan = disbursed_loan(user, on="2026-01-15", late_fee_minor=1000, grace_days=0)
+    first = loan.installments.get(number=1)
+    _run("2026-03-01")  # the first run in a while: the fee is charged on 1 March
+    with time_machine.travel(noon("2026-03-02"), tick=False):
+        # Paid on 20 February, late: the fee stands, but it was charged after the value date.
+        repayment_make(
+            loan=loan,
+            amount=Decimal(first.principal_minor + first.interest_minor) / 100,
+            source=Repayment.Source.EXTERNAL,
+            actor=officer,
+            received_on=date(2026, 2, 20),
+            reference="LATE-1",
+        )
+        first.refresh_from_db()
+        assert (first.paid_on, first.late_fee_due_minor) == (date(2026, 2, 20), 1000)
+        client = client_for(user)
+        payoff = client.get(f"/api/v1/loans/{loan.public_id}").json()["payoff_amount"]
+        paid = _repay(client, loan, payoff)
+
+    assert paid.status_code == 201, paid.json()
+    assert paid.json()["fees"] == "10.00" and paid.json()["pays_off"] is True
+    assert _loan(loan).status == "paid_off" and loan.fees_outstanding_minor == 0
+    assert _balance(LedgerAccount.Kind.FEE_RECEIVABLE) == Decimal("0.00")
+    _checked()
