@@ -96,6 +96,27 @@ def _changeable(row: Installment) -> tuple:
     return tuple(getattr(row, name) for name in _CHANGEABLE)
 
 
+_SYSTEM_KINDS = [
+    LedgerAccount.Kind.LOAN_RECEIVABLE,
+    LedgerAccount.Kind.INTEREST_RECEIVABLE,
+    LedgerAccount.Kind.INTEREST_INCOME,
+    LedgerAccount.Kind.FEE_RECEIVABLE,
+    LedgerAccount.Kind.FEE_INCOME,
+]
+
+
+def _system_accounts(currency: str) -> dict[str, LedgerAccount]:
+    """The loan system accounts of ``currency`` by kind, in one query (each is created on
+    first use by ``system_account``)."""
+    found = {
+        account.kind: account
+        for account in LedgerAccount.objects.filter(
+            kind__in=_SYSTEM_KINDS, currency=currency, rail="", owner__isnull=True
+        )
+    }
+    return {kind: found.get(kind) or system_account(kind, currency) for kind in _SYSTEM_KINDS}
+
+
 def loan_locked(loan: Loan) -> Loan:
     return Loan.objects.select_for_update().select_related("product").get(pk=loan.pk)
 
@@ -282,6 +303,7 @@ def repayment_make(
         payer = system_account(LedgerAccount.Kind.CLEARING, currency, rail=Rail.BANK_TRANSFER)
     else:
         payer = wallet or loan.wallet
+    system = _system_accounts(currency)
     lines = [Line(payer, -as_money(units))]
     for kind, minor in (
         (LedgerAccount.Kind.FEE_RECEIVABLE, allocation.fees),
@@ -289,16 +311,16 @@ def repayment_make(
         (LedgerAccount.Kind.LOAN_RECEIVABLE, allocation.principal),
     ):
         if minor:
-            lines.append(Line(system_account(kind, currency), as_money(minor)))
+            lines.append(Line(system[kind], as_money(minor)))
     if accrue:
         lines += [
-            Line(system_account(LedgerAccount.Kind.INTEREST_RECEIVABLE, currency), -as_money(accrue)),
-            Line(system_account(LedgerAccount.Kind.INTEREST_INCOME, currency), as_money(accrue)),
+            Line(system[LedgerAccount.Kind.INTEREST_RECEIVABLE], -as_money(accrue)),
+            Line(system[LedgerAccount.Kind.INTEREST_INCOME], as_money(accrue)),
         ]
     if allocation.waived:
         lines += [
-            Line(system_account(LedgerAccount.Kind.FEE_INCOME, currency), -as_money(allocation.waived)),
-            Line(system_account(LedgerAccount.Kind.FEE_RECEIVABLE, currency), as_money(allocation.waived)),
+            Line(system[LedgerAccount.Kind.FEE_INCOME], -as_money(allocation.waived)),
+            Line(system[LedgerAccount.Kind.FEE_RECEIVABLE], as_money(allocation.waived)),
         ]
     public_id = uuid.uuid4()
     entry = entry_post(
@@ -416,10 +438,12 @@ def collections_run(*, day: date | None = None) -> dict:
     for loan in Loan.objects.filter(pk__in=list(loan_ids)).select_related("wallet").order_by("pk"):
         counts["loans"] += 1
         key = f"loan-collection:{loan.public_id}:{day}"
-        due = amount_due_minor(_installments(loan), day)
         available = loan.wallet.balance_minor - loan.wallet.held_minor
-        amount = min(due, available)
-        if amount <= 0 or loan.wallet.status != LedgerAccount.Status.ACTIVE:
+        if available <= 0 or loan.wallet.status != LedgerAccount.Status.ACTIVE:
+            counts["skipped"] += 1
+            continue
+        amount = min(amount_due_minor(_installments(loan), day), available)
+        if amount <= 0:
             counts["skipped"] += 1
             continue
         try:
