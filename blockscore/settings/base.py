@@ -325,6 +325,10 @@ SCREENING_THRESHOLD = float(env_str("SCREENING_THRESHOLD", "0.85"))
 WATCHLIST_MAX_BYTES = env_int("WATCHLIST_MAX_BYTES", 100 * 1024 * 1024)
 WATCHLIST_FETCH_TIMEOUT = env_int("WATCHLIST_FETCH_TIMEOUT", 120)
 
+# Loans: reminder e-mails go out this many days before an installment falls due (the
+# servicing job, loans.services.servicing).
+LOANS_REMINDER_DAYS = env_int("LOANS_REMINDER_DAYS", 3)
+
 # Credit scores: a customer may ask for a fresh score this often.
 SCORE_REFRESH_INTERVAL_SECONDS = env_int("SCORE_REFRESH_INTERVAL_SECONDS", 3600)
 # Threads of the nightly rescoring (each with its own database connection; SQLite: one).

@@ -70,7 +70,7 @@ OPEN = Loan.OPEN_STATUSES
 
 
 def reminder_days() -> int:
-    return getattr(settings, "LOANS_REMINDER_DAYS", 3)
+    return settings.LOANS_REMINDER_DAYS
 
 
 # -- the arithmetic of a loan's day (pure: rows are Installment objects or any object with

@@ -167,3 +167,14 @@ def test_a_late_run_for_an_earlier_day_leaves_a_loan_already_brought_further(use
     assert run.loans_serviced == 0
     assert _loan(loan).interest_accrued_minor == accrued + (1200 * 18 // 31 - 1200 * 17 // 31)
     call_command("verify_loans")
+
+
+def test_the_reminder_lead_time_is_a_setting(user, settings, django_capture_on_commit_callbacks):
+    settings.LOANS_REMINDER_DAYS = 5
+    disbursed_loan(user, on="2026-01-15")
+    with django_capture_on_commit_callbacks(execute=True):
+        early = _run("2026-02-09")
+    with django_capture_on_commit_callbacks(execute=True):
+        run = _run("2026-02-10")  # five days before 15 February
+
+    assert (early.reminders, run.reminders, len(mail.outbox)) == (0, 1, 1)
