@@ -12,7 +12,7 @@ terms of the approval and stored: it does not change when the product does.
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import audit_event_record
+from audit.services import audit_event_append
 from blockscore import money
 from loans.exceptions import InvalidApplicationState, WalletCurrencyMismatch
 from loans.models import Installment, Loan, LoanApplication
@@ -96,7 +96,8 @@ def application_accept(*, application: LoanApplication, actor, wallet: LedgerAcc
     )
     application.status = LoanApplication.Status.DISBURSED
     application.save(update_fields=["status"])
-    audit_event_record(
+    # After the entry the accounts are locked: append, never wait for the chain's head here.
+    audit_event_append(
         action="loans.loan_disbursed",
         actor=actor,
         target=loan,

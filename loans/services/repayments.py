@@ -31,6 +31,10 @@ grace period is waived (what of it is still unpaid), and days past due, the buck
 the status (a defaulted loan brought current is active again) are recomputed for today.
 Interest is not: it is earned by the schedule, whatever the payments.
 
+Audit events of repayments are appended without the audit chain's lock (chained right
+after the commit, as the ledger's are): the accounts are locked by then, and the chain
+head is locked before accounts elsewhere (deposits), never after them.
+
 Each repayment is one ledger entry (kind ``loan_repayment``): the source account pays
 the amount; fee receivable, interest receivable and loan receivable take their parts. The
 same entry first accrues the loan's interest up to today (interest receivable to
@@ -47,7 +51,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import audit_event_record
+from audit.services import audit_event_append
 from blockscore import money
 from blockscore.exceptions import DomainError
 from loans import schedules
@@ -390,7 +394,7 @@ def repayment_make(
         recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
         recorded_at=timezone.now(),
     )
-    audit_event_record(
+    audit_event_append(
         action="loans.repayment_recorded",
         actor=actor,
         target=loan,
@@ -409,7 +413,7 @@ def repayment_make(
     )
     if loan.status != before:
         if loan.status == Loan.Status.PAID_OFF:
-            audit_event_record(
+            audit_event_append(
                 action="loans.loan_paid_off",
                 actor=actor,
                 target=loan,

@@ -60,7 +60,7 @@ from blockscore import money
 from blockscore.queue import enqueue
 from loans.models import Bucket, Installment, Loan, LoanProduct, ServicingRun
 from wallets.models import JournalEntry, LedgerAccount
-from wallets.services import Line, entry_post, system_account
+from wallets.services import Line, accounts_lock, entry_post, system_account
 from wallets.services.ledger import ledger_day
 
 logger = logging.getLogger(__name__)
@@ -277,44 +277,60 @@ def _service_batch(loans: list[tuple], day: date, products: dict[int, LoanProduc
     if reminded:
         Installment.objects.filter(id__in=reminded).update(reminded_on=day)
         enqueue("loans.send_due_reminders", reminded)
-    for currency, minor in totals.interest.items():
-        if minor:
-            _post_batch(
-                JournalEntry.Kind.INTEREST_ACCRUAL,
-                LedgerAccount.Kind.INTEREST_RECEIVABLE,
-                LedgerAccount.Kind.INTEREST_INCOME,
-                currency,
-                minor,
-                key=f"loan-accrual:{day}:{currency}:{first}-{last}",
-                memo=f"Interest accrued on {day}",
-                day=day,
-                loans=len(loans),
-            )
-    for currency, minor in totals.fees.items():
-        if minor:
-            _post_batch(
-                JournalEntry.Kind.FEE,
-                LedgerAccount.Kind.FEE_RECEIVABLE,
-                LedgerAccount.Kind.FEE_INCOME,
-                currency,
-                minor,
-                key=f"loan-late-fees:{day}:{currency}:{first}-{last}",
-                memo=f"Late fees charged on {day}",
-                day=day,
-                loans=totals.fees_charged,
-            )
+    entries = [
+        (
+            JournalEntry.Kind.INTEREST_ACCRUAL,
+            LedgerAccount.Kind.INTEREST_RECEIVABLE,
+            LedgerAccount.Kind.INTEREST_INCOME,
+            currency,
+            minor,
+            f"loan-accrual:{day}:{currency}:{first}-{last}",
+            f"Interest accrued on {day}",
+            len(loans),
+        )
+        for currency, minor in totals.interest.items()
+    ] + [
+        (
+            JournalEntry.Kind.FEE,
+            LedgerAccount.Kind.FEE_RECEIVABLE,
+            LedgerAccount.Kind.FEE_INCOME,
+            currency,
+            minor,
+            f"loan-late-fees:{day}:{currency}:{first}-{last}",
+            f"Late fees charged on {day}",
+            totals.fees_charged,
+        )
+        for currency, minor in totals.fees.items()
+    ]
+    _post_batch(entries, day)
     return totals
 
 
-def _post_batch(kind, receivable, income, currency, minor, *, key, memo, day, loans) -> None:
-    amount = money.from_minor_units(minor, currency)
-    entry_post(
-        kind=kind,
-        lines=[Line(system_account(receivable, currency), -amount), Line(system_account(income, currency), amount)],
-        memo=memo,
-        idempotency_key=key,
-        metadata={"day": day.isoformat(), "loans": loans},
-    )
+def _post_batch(entries: list[tuple], day: date) -> None:
+    """Post the batch's accrual and late-fee entries. Their accounts are locked together
+    first, in the ledger's one order (ascending id): locking them entry by entry could
+    deadlock with a repayment, which locks all of them at once."""
+    accounts = {
+        (kind, currency): system_account(kind, currency)
+        for _, receivable, income, currency, _, _, _, _ in entries
+        for kind in (receivable, income)
+    }
+    if not accounts:
+        return
+    locked = accounts_lock({account.pk for account in accounts.values()})
+    for kind, receivable, income, currency, minor, key, memo, loans in entries:
+        amount = money.from_minor_units(minor, currency)
+        entry_post(
+            kind=kind,
+            lines=[
+                Line(accounts[(receivable, currency)], -amount),
+                Line(accounts[(income, currency)], amount),
+            ],
+            memo=memo,
+            idempotency_key=key,
+            metadata={"day": day.isoformat(), "loans": loans},
+            locked=locked,
+        )
 
 
 def _update_from_values(table: str, columns: list[str], rows: list[tuple]) -> None:

@@ -10,7 +10,7 @@ and takes no repayments (money recovered later is booked by operations as an adj
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import audit_event_record
+from audit.services import audit_event_append, audit_event_record
 from blockscore import money
 from loans.exceptions import OwnWriteOff, WriteOffState
 from loans.models import Loan
@@ -114,7 +114,7 @@ def write_off_approve(*, loan: Loan, actor) -> Loan:
             "write_off_entry",
         ]
     )
-    audit_event_record(
+    audit_event_append(
         action="loans.loan_written_off",
         actor=actor,
         target=loan,
