@@ -106,12 +106,6 @@ class LoanAdmin(ReadOnlyAdmin):
             self.message_user(request, f"Repayment not recorded: {form.errors.as_text()}", messages.ERROR)
             return self._change_url(loan)
         data = form.cleaned_data
-        key = f"loan-external:{loan.public_id}:{data['reference']}"
-        if Repayment.objects.filter(entry__idempotency_key=key).exists():
-            self.message_user(
-                request, f"A repayment with reference {data['reference']} is already recorded.", messages.ERROR
-            )
-            return self._change_url(loan)
         try:
             repayment = repayment_make(
                 loan=loan,
@@ -121,7 +115,6 @@ class LoanAdmin(ReadOnlyAdmin):
                 received_on=data["received_on"],
                 reference=data["reference"],
                 note=data["note"],
-                idempotency_key=key,
             )
         except DomainError as exc:
             self.message_user(request, f"Repayment not recorded: {exc.detail}", messages.ERROR)

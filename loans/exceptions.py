@@ -89,3 +89,15 @@ class OwnWriteOff(DomainError):
     code = "own_write_off"
     status_code = 403
     default_detail = "A write-off needs a second loan officer: nobody approves their own proposal."
+
+
+class RepaymentAlreadyRecorded(DomainError):
+    code = "repayment_already_recorded"
+    status_code = 409
+    default_detail = "A repayment with this bank reference is already recorded."
+
+
+class ReferenceRequired(DomainError):
+    code = "reference_required"
+    status_code = 422
+    default_detail = "A repayment received outside the platform needs its bank reference."

@@ -22,11 +22,9 @@ _ACCOUNTS = {
 }
 
 
-def subledger_problems(*, per_loan: bool = True, loans=None) -> list[str]:
-    """What disagrees; ``loans``: check only these loans, and no totals (for tests)."""
+def subledger_problems(*, per_loan: bool = True) -> list[str]:
+    """What disagrees: the totals per currency, and each loan unless ``per_loan`` is off."""
     problems = []
-    if loans is not None:
-        return _loan_problems(loans)
     owed: dict[tuple[str, str], int] = defaultdict(int)
     for row in (
         Loan.objects.exclude(status=Loan.Status.WRITTEN_OFF)
@@ -47,38 +45,33 @@ def subledger_problems(*, per_loan: bool = True, loans=None) -> list[str]:
             currency, part = key
             problems.append(f"{currency} {part}: loans owe {owed[key]}, the ledger's receivable holds {held[key]}")
     if per_loan:
-        problems += _loan_problems(Loan.objects.all())
+        problems += loan_problems(Loan.objects.all())
     return problems
 
 
-def _loan_problems(loans) -> list[str]:
+def loan_problems(loans) -> list[str]:
+    """Each of ``loans`` (a queryset) against its installments."""
     problems = []
     rows_of = defaultdict(list)
     for row in Installment.objects.filter(loan__in=loans).order_by("loan_id", "number"):
         rows_of[row.loan_id].append(row)
-    if True:
-        for loan in loans.order_by("pk"):
-            rows = rows_of[loan.pk]
-            principal = sum(row.principal_minor - row.principal_paid_minor for row in rows)
-            if loan.status != Loan.Status.WRITTEN_OFF and principal != loan.principal_outstanding_minor:
+    for loan in loans.order_by("pk"):
+        rows = rows_of[loan.pk]
+        principal = sum(row.principal_due_minor for row in rows)
+        if loan.status != Loan.Status.WRITTEN_OFF and principal != loan.principal_outstanding_minor:
+            problems.append(
+                f"loan {loan.public_id}: outstanding {loan.principal_outstanding_minor}, installments owe {principal}"
+            )
+        if sum(row.principal_minor for row in rows) > loan.principal_minor:
+            problems.append(f"loan {loan.public_id}: installments carry more principal than was lent")
+        if loan.status == Loan.Status.PAID_OFF:
+            if loan.principal_outstanding_minor or loan.interest_receivable_minor or loan.fees_outstanding_minor:
+                problems.append(f"loan {loan.public_id}: paid off but still owes something")
+        elif loan.accrued_through is not None:
+            accrued = sum(earned(row, loan.accrued_through) for row in rows)
+            if accrued != loan.interest_accrued_minor:
                 problems.append(
-                    f"loan {loan.public_id}: outstanding {loan.principal_outstanding_minor}, "
-                    f"installments owe {principal}"
+                    f"loan {loan.public_id}: accrued {loan.interest_accrued_minor}, "
+                    f"the schedule has earned {accrued} by {loan.accrued_through}"
                 )
-            if sum(row.principal_minor for row in rows) > loan.principal_minor:
-                problems.append(f"loan {loan.public_id}: installments carry more principal than was lent")
-            if loan.status == Loan.Status.PAID_OFF:
-                if (loan.principal_outstanding_minor, loan.interest_receivable_minor, loan.fees_outstanding_minor) != (
-                    0,
-                    0,
-                    0,
-                ):
-                    problems.append(f"loan {loan.public_id}: paid off but still owes something")
-            elif loan.accrued_through is not None:
-                accrued = sum(earned(row, loan.accrued_through) for row in rows)
-                if accrued != loan.interest_accrued_minor:
-                    problems.append(
-                        f"loan {loan.public_id}: accrued {loan.interest_accrued_minor}, "
-                        f"the schedule has earned {accrued} by {loan.accrued_through}"
-                    )
     return problems

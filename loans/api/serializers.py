@@ -6,6 +6,7 @@ from rest_framework import serializers
 from blockscore import money
 from blockscore.api.serializers import AmountStringField, StrictSerializer
 from loans.models import LoanApplication, LoanProduct
+from loans.services.repayments import amount_due_minor, payoff_minor
 from wallets.services.ledger import ledger_day
 
 
@@ -249,13 +250,9 @@ class LoanOutput(serializers.Serializer):
         return self._money(loan, loan.fees_outstanding_minor)
 
     def get_amount_due(self, loan) -> str:
-        from loans.services.repayments import amount_due_minor
-
         return self._money(loan, amount_due_minor(self._rows(loan), ledger_day()) if loan.is_open else 0)
 
     def get_payoff_amount(self, loan) -> str:
-        from loans.services.repayments import payoff_minor
-
         return self._money(loan, payoff_minor(self._rows(loan), ledger_day()) if loan.is_open else 0)
 
     def get_next_due_date(self, loan) -> date | None:

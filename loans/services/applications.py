@@ -22,9 +22,9 @@ from compliance.services.cases import sanctions_hold
 from compliance.services.kyc import is_verified
 from credit.models import CreditScore
 from credit.services.scores import score_compute
-from loans import underwriting
+from loans import selectors, underwriting
 from loans.exceptions import ComplianceHold, InvalidApplicationState, KycNotApproved, ProductUnavailable
-from loans.models import LoanApplication, LoanProduct
+from loans.models import Loan, LoanApplication, LoanProduct
 from loans.services.quotes import loan_quote, product_schedule
 
 CANCELLABLE = {
@@ -187,8 +187,6 @@ def _existing_debt(applicant, currency: str) -> tuple[Decimal, Decimal]:
     """Outstanding principal and monthly installments of the applicant's other credit in
     ``currency``: open loans (their outstanding principal and next installment) and offers
     approved or accepted but not yet paid out (the exposure they are about to become)."""
-    from loans.models import Loan
-
     zero = money.quantize(Decimal(0), currency)
     exposure, monthly = zero, zero
     pending = LoanApplication.objects.filter(
@@ -200,9 +198,9 @@ def _existing_debt(applicant, currency: str) -> tuple[Decimal, Decimal]:
         rows = product_schedule(other.product, amount=other.amount, term=other.term, start=timezone.localdate())
         exposure += other.amount
         monthly += underwriting.per_month(rows[0].payment, frequency=other.product.frequency, currency=currency)
+    exposure += money.from_minor_units(selectors.exposure(applicant).get(currency, 0), currency)
     loans = Loan.objects.filter(borrower=applicant, currency=currency, status__in=Loan.OPEN_STATUSES)
     for loan in loans.prefetch_related("installments"):
-        exposure += loan.principal_outstanding
         unpaid = [row for row in loan.installments.all() if row.paid_on is None]
         if unpaid:
             nxt = min(unpaid, key=lambda row: row.number)

@@ -55,7 +55,7 @@ from audit.services import audit_event_append
 from blockscore import money
 from blockscore.exceptions import DomainError
 from loans import schedules
-from loans.exceptions import InvalidValueDate, LoanNotOpen, Overpayment
+from loans.exceptions import InvalidValueDate, LoanNotOpen, Overpayment, ReferenceRequired, RepaymentAlreadyRecorded
 from loans.models import Bucket, Installment, Loan, Repayment
 from loans.services.servicing import accrual_delta, audit_status_change, days_past_due, earned, status_after
 from wallets.models import JournalEntry, LedgerAccount, Rail
@@ -109,7 +109,7 @@ _SYSTEM_KINDS = [
 ]
 
 
-def _system_accounts(currency: str) -> dict[str, LedgerAccount]:
+def system_accounts(currency: str) -> dict[str, LedgerAccount]:
     """The loan system accounts of ``currency`` by kind, in one query (each is created on
     first use by ``system_account``)."""
     found = {
@@ -119,6 +119,18 @@ def _system_accounts(currency: str) -> dict[str, LedgerAccount]:
         )
     }
     return {kind: found.get(kind) or system_account(kind, currency) for kind in _SYSTEM_KINDS}
+
+
+def accrual_lines(system: dict[str, LedgerAccount], currency: str, minor: int) -> list[Line]:
+    """The lines that accrue ``minor`` of a loan's interest up to today (none for 0), for the
+    entry of a repayment or write-off that catches up on the daily job."""
+    if not minor:
+        return []
+    amount = money.from_minor_units(minor, currency)
+    return [
+        Line(system[LedgerAccount.Kind.INTEREST_RECEIVABLE], -amount),
+        Line(system[LedgerAccount.Kind.INTEREST_INCOME], amount),
+    ]
 
 
 def loan_locked(loan: Loan) -> Loan:
@@ -275,12 +287,21 @@ def repayment_make(
     """Receive ``amount`` against ``loan``, allocate it and post it; see the module docstring.
 
     ``idempotency_key`` (namespaced by the caller) makes a retried call return the
-    repayment it already made."""
+    repayment it already made. An external payment is keyed by its bank reference
+    (required): recording the same reference twice is refused."""
+    if source == Repayment.Source.EXTERNAL:
+        # A bank transfer is recorded once: its reference is its key.
+        reference = reference.strip()
+        if not reference:
+            raise ReferenceRequired()
+        idempotency_key = f"loan-external:{loan.public_id}:{reference}"
+    loan = loan_locked(loan)  # repayments of a loan queue here, so the key checks below hold
     if idempotency_key:
         existing = Repayment.objects.filter(entry__idempotency_key=idempotency_key).first()
         if existing is not None:
+            if source == Repayment.Source.EXTERNAL:
+                raise RepaymentAlreadyRecorded(f"A repayment with reference {reference} is already recorded.")
             return existing
-    loan = loan_locked(loan)
     if not loan.is_open:
         raise LoanNotOpen(f"This loan is {loan.get_status_display().lower()}: there is nothing to repay.")
     today = ledger_day()
@@ -307,7 +328,7 @@ def repayment_make(
         payer = system_account(LedgerAccount.Kind.CLEARING, currency, rail=Rail.BANK_TRANSFER)
     else:
         payer = wallet or loan.wallet
-    system = _system_accounts(currency)
+    system = system_accounts(currency)
     lines = [Line(payer, -as_money(units))]
     for kind, minor in (
         (LedgerAccount.Kind.FEE_RECEIVABLE, allocation.fees),
@@ -316,11 +337,7 @@ def repayment_make(
     ):
         if minor:
             lines.append(Line(system[kind], as_money(minor)))
-    if accrue:
-        lines += [
-            Line(system[LedgerAccount.Kind.INTEREST_RECEIVABLE], -as_money(accrue)),
-            Line(system[LedgerAccount.Kind.INTEREST_INCOME], as_money(accrue)),
-        ]
+    lines += accrual_lines(system, currency, accrue)
     if allocation.waived:
         lines += [
             Line(system[LedgerAccount.Kind.FEE_INCOME], -as_money(allocation.waived)),

@@ -14,7 +14,7 @@ from audit.services import audit_event_append, audit_event_record
 from blockscore import money
 from loans.exceptions import OwnWriteOff, WriteOffState
 from loans.models import Loan
-from loans.services.repayments import loan_locked
+from loans.services.repayments import accrual_lines, loan_locked, system_accounts
 from loans.services.servicing import accrual_delta
 from wallets.models import JournalEntry, LedgerAccount
 from wallets.services import Line, entry_post, system_account
@@ -78,15 +78,12 @@ def write_off_approve(*, loan: Loan, actor) -> Loan:
         (LedgerAccount.Kind.FEE_RECEIVABLE, loan.fees_outstanding_minor),
     ]
     as_money = lambda minor: money.from_minor_units(minor, currency)  # noqa: E731
-    lines = [Line(system_account(kind, currency), as_money(minor)) for kind, minor in parts if minor]
+    system = system_accounts(currency)
+    lines = [Line(system[kind], as_money(minor)) for kind, minor in parts if minor]
     total = sum(minor for _, minor in parts)
     if total:
         lines.append(Line(system_account(LedgerAccount.Kind.WRITE_OFF_EXPENSE, currency), -as_money(total)))
-    if accrue:
-        lines += [
-            Line(system_account(LedgerAccount.Kind.INTEREST_RECEIVABLE, currency), -as_money(accrue)),
-            Line(system_account(LedgerAccount.Kind.INTEREST_INCOME, currency), as_money(accrue)),
-        ]
+    lines += accrual_lines(system, currency, accrue)
     entry = None
     if lines:
         entry = entry_post(

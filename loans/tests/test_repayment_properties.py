@@ -14,7 +14,7 @@ from loans.models import Loan
 from loans.services import repayment_make, servicing_run
 from loans.services.repayments import payoff_minor
 from loans.tests.factories import disbursed_loan, noon
-from loans.verification import subledger_problems
+from loans.verification import loan_problems
 from wallets.services.ledger import ledger_day
 from wallets.tests.factories import deposit
 
@@ -57,4 +57,4 @@ def test_the_books_agree_whatever_is_paid_and_whenever_the_job_runs(events, flat
         assert all(0 <= row.interest_paid_minor <= row.interest_minor for row in rows)
         assert loan.principal_outstanding_minor == sum(row.principal_minor - row.principal_paid_minor for row in rows)
         assert (loan.status == Loan.Status.PAID_OFF) == (amount == payoff)
-        assert subledger_problems(loans=Loan.objects.filter(pk=loan.pk)) == [], events
+        assert loan_problems(Loan.objects.filter(pk=loan.pk)) == [], events

@@ -295,3 +295,19 @@ def test_a_late_fee_left_on_a_paid_installment_is_collected_first_and_in_the_pay
     assert _loan(loan).status == "paid_off" and loan.fees_outstanding_minor == 0
     assert _balance(LedgerAccount.Kind.FEE_RECEIVABLE) == Decimal("0.00")
     _checked()
+
+
+def test_an_external_repayment_needs_its_bank_reference_once(user, make_staff):
+    from loans.exceptions import ReferenceRequired, RepaymentAlreadyRecorded
+
+    officer = make_staff("loan officer")
+    loan = disbursed_loan(user, on="2026-01-15")
+    with time_machine.travel(noon("2026-01-20"), tick=False):
+        record = dict(loan=loan, amount=Decimal("20.00"), source=Repayment.Source.EXTERNAL, actor=officer)
+        with pytest.raises(ReferenceRequired):
+            repayment_make(**record, reference="  ")
+        repayment_make(**record, reference="SEPA-9")
+        with pytest.raises(RepaymentAlreadyRecorded):
+            repayment_make(**record, reference="SEPA-9")
+
+    assert Repayment.objects.filter(loan=loan).count() == 1
